@@ -1,0 +1,62 @@
+"""Durations as rule authors write them (`2y`, `18m`, `6w`, `30d`) and calendar arithmetic."""
+
+from __future__ import annotations
+
+import calendar
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Annotated, Any
+
+from pydantic import BeforeValidator, PlainSerializer
+
+_DURATION_RE = re.compile(r"^\s*(?P<amount>\d+)\s*(?P<unit>[ymwd])\s*$")
+_UNIT_WORDS = {"y": "year", "m": "month", "w": "week", "d": "day"}
+
+
+@dataclass(frozen=True)
+class Duration:
+    """A calendar duration: years and months step by calendar, weeks and days by days."""
+
+    amount: int
+    unit: str  # y, m, w or d
+
+    def before(self, day: date) -> date:
+        """The date this duration before `day` (2y before 2019-08-31 is 2017-08-31)."""
+        if self.unit in "ym":
+            months = self.amount * (12 if self.unit == "y" else 1)
+            total = day.year * 12 + day.month - 1 - months
+            year, month = divmod(total, 12)
+            month += 1
+            last = calendar.monthrange(year, month)[1]
+            return date(year, month, min(day.day, last))
+        days = self.amount * (7 if self.unit == "w" else 1)
+        return day - timedelta(days=days)
+
+    def __str__(self) -> str:
+        return f"{self.amount}{self.unit}"
+
+    @property
+    def words(self) -> str:
+        word = _UNIT_WORDS[self.unit]
+        return f"{self.amount} {word}{'' if self.amount == 1 else 's'}"
+
+
+def parse_duration(raw: Any) -> Duration:
+    if isinstance(raw, Duration):
+        return raw
+    match = _DURATION_RE.match(str(raw)) if isinstance(raw, str | int) else None
+    if not match or isinstance(raw, int):
+        raise ValueError(f"must be a duration like 2y or 18m, got {raw!r}")
+    return Duration(int(match["amount"]), match["unit"])
+
+
+DurationField = Annotated[Duration, BeforeValidator(parse_duration), PlainSerializer(str)]
+
+
+def months_between(earlier: date, later: date) -> int:
+    """Whole calendar months from `earlier` to `later` (for 'time on plan')."""
+    months = (later.year - earlier.year) * 12 + later.month - earlier.month
+    if later.day < earlier.day:
+        months -= 1
+    return months

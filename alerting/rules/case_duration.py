@@ -1,0 +1,89 @@
+"""`case_duration`: open plans that started at least a given time before the as-of date.
+
+"Children over 2 years on CP plans" means the current plan started two or more years before
+the evaluation date and has not ended. One finding per child, carrying team and worker for
+routing; the child id only, never a name.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Literal
+
+import numpy as np
+from pydantic import model_validator
+
+from alerting.durations import DurationField, months_between
+from alerting.findings import Finding, Status
+from alerting.rules.base import EvaluationContext, EvaluationData, Rule
+
+
+class CaseDurationRule(Rule):
+    """Fire for each open plan older than `older_than`; warn from `warn_after`."""
+
+    rule_type = "case_duration"
+    applies_to = "cases"
+
+    type: Literal["case_duration"]
+    older_than: DurationField
+    warn_after: DurationField | None = None
+
+    @model_validator(mode="after")
+    def _warning_is_earlier(self) -> CaseDurationRule:
+        if self.warn_after is not None:
+            reference = date(2000, 1, 1)
+            if self.warn_after.before(reference) <= self.older_than.before(reference):
+                raise ValueError(
+                    f"warn_after ({self.warn_after}) must be shorter than older_than "
+                    f"({self.older_than})"
+                )
+        return self
+
+    def evaluate(self, data: EvaluationData, context: EvaluationContext) -> list[Finding]:
+        cases = data.cases
+        as_of = context.as_of.toordinal()
+        breach_from = self.older_than.before(context.as_of).toordinal()
+        warn_from = (self.warn_after.before(context.as_of).toordinal()
+                     if self.warn_after else breach_from)
+        open_now = (cases.start <= as_of) & (cases.end > as_of)
+        candidates = np.flatnonzero(open_now & (cases.start <= max(warn_from, breach_from)))
+        findings = []
+        for i in candidates:
+            plan_type, team = str(cases.plan_type[i]), str(cases.team[i])
+            if not self.select.matches_case(plan_type, team):
+                continue
+            locality = cases.locality[i]
+            if not (self.select.matches_area(team) or self.select.matches_area(locality)):
+                continue
+            breach = bool(cases.start[i] <= breach_from)
+            findings.append(self._finding(data, int(i), breach, context))
+        return findings
+
+    def _finding(self, data: EvaluationData, i: int, breach: bool,
+                 context: EvaluationContext) -> Finding:
+        cases = data.cases
+        start = date.fromordinal(int(cases.start[i]))
+        months = months_between(start, context.as_of)
+        years, rest = divmod(months, 12)
+        child, team = str(cases.child_id[i]), str(cases.team[i])
+        worker, plan_type = cases.worker[i], str(cases.plan_type[i])
+        threshold = self.older_than if breach else self.warn_after
+        assert threshold is not None
+        message = (
+            f"Child {child} ({team}): on a {plan_type} plan since {start.isoformat()}, "
+            f"{years} years {rest} months, at least {threshold.words}"
+        )
+        if worker:
+            message += f"; allocated worker {worker}"
+        return Finding(
+            rule=self.id, rule_type=self.rule_type, subject=child, subject_title=f"Child {child}",
+            area=team, period=context.as_of, period_label=context.as_of.isoformat(),
+            status=Status.BREACH if breach else Status.WARNING, severity=self.severity,
+            exception=True, message=message, value=float(months), target=None,
+            labels=self.finding_labels(team=team, locality=cases.locality[i], child=child,
+                                       plan_type=plan_type),
+            details={"child_id": child, "plan_type": plan_type, "start_date": start,
+                     "months_on_plan": months, "team": team, "worker": worker,
+                     "locality": cases.locality[i], "category": cases.category[i],
+                     "previous_plans": cases.previous_plans[i], "child_level": True},
+        )

@@ -1,0 +1,106 @@
+"""`missing_data`: no value for a measure's latest expected period, or data older than its
+frequency allows.
+
+A monthly measure whose latest value is for June is overdue once July's period has ended
+(plus any `grace` for the reporting lag). Catalogue measures with no data at all are reported
+too, so a source that silently stopped is noticed.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Literal
+
+import numpy as np
+
+from alerting.catalogue import Measure
+from alerting.durations import Duration, DurationField
+from alerting.findings import Finding, Status
+from alerting.frames import period_from
+from alerting.periods import month_period
+from alerting.rules.base import EvaluationContext, EvaluationData, Rule
+from alerting.rules.wording import subject_line
+
+
+class MissingDataRule(Rule):
+    """Fire when the next expected period (after the latest value) has passed."""
+
+    rule_type = "missing_data"
+
+    type: Literal["missing_data"]
+    grace: DurationField = Duration(0, "d")
+
+    def evaluate(self, data: EvaluationData, context: EvaluationContext) -> list[Finding]:
+        frame, catalogue = data.observations, data.catalogue
+        deadline = self.grace.before(context.as_of)
+        rows = frame.latest_rows(context.as_of)
+        wanted = self.select.measure_mask(frame, catalogue)[frame.measure[rows]]
+        wanted &= self.select.area_mask(frame)[frame.area[rows]]
+        rows = rows[wanted]
+        # The latest row that has a value, per series (rows sorted by series then period).
+        known = np.flatnonzero((frame.period_end <= context.as_of.toordinal())
+                               & ~np.isnan(frame.value))
+        series_key = frame.measure * max(1, len(frame.areas)) + frame.area
+        last_known = dict(zip(series_key[known].tolist(), known.tolist(), strict=True))
+        findings = []
+        for row in rows.tolist():
+            measure = catalogue.get(frame.measure_ids[frame.measure[row]])
+            area = frame.areas[frame.area[row]]
+            valued = last_known.get(int(series_key[row]))
+            basis = valued if valued is not None else row
+            base_period = frame.period(basis)
+            total = base_period.month_index + measure.frequency.months
+            expected = month_period(total // 12, total % 12 + 1)
+            if valued is not None and expected.end > deadline:
+                continue
+            findings.append(self._finding(measure, area, valued, row, expected.end,
+                                          data, context))
+        seen = set(frame.measure_ids)
+        for measure in catalogue.measures.values():
+            if measure.id not in seen and self.select.matches_measure(measure):
+                findings.append(self._no_data(measure, context))
+        return findings
+
+    def _finding(self, measure: Measure, area: str, valued: int | None, latest: int,
+                 expected_end: date, data: EvaluationData,
+                 context: EvaluationContext) -> Finding:
+        frame = data.observations
+        latest_period = frame.period(latest)
+        if valued is None:
+            message = f"{subject_line(measure, area)}: no value in any period up to {latest_period.label}"
+            value = None
+            period = latest_period
+        else:
+            period = frame.period(valued)
+            value = float(frame.value[valued])
+            if latest != valued:
+                missing = f"no value for {latest_period.label}"
+            else:
+                expected = period_from(expected_end.toordinal(), int(frame.kind[valued]))
+                label = expected.label if expected.kind.value == "month" else expected_end.isoformat()
+                missing = f"no value for the period ending {label}"
+            message = (f"{subject_line(measure, area)}: {missing}; the latest value is "
+                       f"{measure.unit.format(value)} for {period.label}")
+        return Finding(
+            rule=self.id, rule_type=self.rule_type, subject=measure.id,
+            subject_title=measure.display_title, area=area, period=latest_period.end,
+            period_label=latest_period.label, status=Status.BREACH, severity=self.severity,
+            exception=True, message=message, value=value, target=None,
+            labels=self.finding_labels(measure=measure.id, area=area,
+                                       service_area=measure.service_area),
+            details={"latest_value_period": period.end if valued is not None else None,
+                     "expected_by": expected_end, "frequency": measure.frequency.value,
+                     "grace": str(self.grace), "owner": measure.owner},
+        )
+
+    def _no_data(self, measure: Measure, context: EvaluationContext) -> Finding:
+        return Finding(
+            rule=self.id, rule_type=self.rule_type, subject=measure.id,
+            subject_title=measure.display_title, area=None, period=context.as_of,
+            period_label=context.as_of.isoformat(), status=Status.BREACH, severity=self.severity,
+            exception=True,
+            message=f"{measure.display_title}: no data loaded for any period up to "
+                    f"{context.as_of.isoformat()}",
+            labels=self.finding_labels(measure=measure.id, service_area=measure.service_area),
+            details={"frequency": measure.frequency.value, "owner": measure.owner},
+        )

@@ -1,0 +1,181 @@
+"""`tolerance`: rate each series' latest value against its target under the council's RAG scheme.
+
+Polarity decides which side of target is good; plan-is-best counts distance either side as
+worse. Tolerance comes from the measure (absolute, or a share of target). Missing value or
+target is reported as such, never as a breach.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+import numpy.typing as npt
+
+from alerting.catalogue import Catalogue, Polarity
+from alerting.findings import Finding, Status
+from alerting.frames import ObservationFrame
+from alerting.rules.base import EvaluationContext, EvaluationData, RagScheme, Rule
+from alerting.rules.wording import comparator_phrase, subject_line
+
+# Comparisons allow for float representation: 80.75 vs 85 less 5% is "exactly at tolerance".
+_EPSILON = 1e-9
+
+_SIGN = {Polarity.BIGGER_IS_BETTER: 1.0, Polarity.SMALLER_IS_BETTER: -1.0, Polarity.PLAN_IS_BEST: 0.0}
+
+
+def _measure_columns(
+    frame: ObservationFrame, catalogue: Catalogue
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """Per measure code: polarity sign (nan = none), absolute and relative tolerance."""
+    sign = np.full(len(frame.measure_ids), np.nan)
+    absolute = np.zeros(len(frame.measure_ids))
+    relative = np.zeros(len(frame.measure_ids))
+    for code, measure_id in enumerate(frame.measure_ids):
+        measure = catalogue.get(measure_id)
+        sign[code] = _SIGN.get(measure.polarity, np.nan)
+        if measure.tolerance is not None:
+            absolute[code] = measure.tolerance.absolute or 0.0
+            relative[code] = measure.tolerance.relative or 0.0
+    return sign, absolute, relative
+
+
+def rate(
+    value: npt.NDArray[np.float64],
+    target: npt.NDArray[np.float64],
+    sign: npt.NDArray[np.float64],
+    tolerance: npt.NDArray[np.float64],
+    scheme: RagScheme,
+) -> tuple[npt.NDArray[np.object_], npt.NDArray[np.float64]]:
+    """Band every (value, target) pair at once; returns statuses and the signed gap.
+
+    The gap is positive on the good side of target (for plan-is-best it is minus the
+    distance, so it is never positive).
+    """
+    gap = np.where(sign == 0, -np.abs(value - target), (value - target) * sign)
+    slack = _EPSILON * np.maximum(1.0, np.abs(target))
+    status = np.empty(len(value), dtype=object)
+    if scheme is RagScheme.TARGET_WITH_TOLERANCE:
+        status[:] = np.where(gap >= -slack, Status.GREEN,
+                             np.where(gap >= -tolerance - slack, Status.AMBER, Status.RED))
+    else:
+        status[:] = np.where(gap > tolerance + slack, Status.BETTER_THAN_TOLERANCE,
+                             np.where(gap < -tolerance - slack, Status.WORSE_THAN_TOLERANCE,
+                                      Status.WITHIN_TOLERANCE))
+    no_value, no_target = np.isnan(value), np.isnan(target)
+    status[no_value & ~no_target] = Status.NO_VALUE
+    status[~no_value & no_target] = Status.MISSING_TARGET
+    status[no_value & no_target] = Status.NO_INFORMATION
+    return status, gap
+
+
+_WORST = {Status.RED, Status.WORSE_THAN_TOLERANCE}
+
+
+class ToleranceRule(Rule):
+    """Rate values against target; fire on the worst band (and amber where asked)."""
+
+    rule_type = "tolerance"
+
+    type: Literal["tolerance"]
+    include_amber: bool = False
+    scheme: RagScheme | None = None  # overrides the council's scheme for this rule only
+
+    def evaluate(self, data: EvaluationData, context: EvaluationContext) -> list[Finding]:
+        frame, catalogue = data.observations, data.catalogue
+        scheme = self.scheme or context.rag_scheme
+        rows = frame.latest_rows(context.as_of)
+        sign, absolute, relative = _measure_columns(frame, catalogue)
+        wanted = self.select.measure_mask(frame, catalogue)[frame.measure[rows]]
+        wanted &= self.select.area_mask(frame)[frame.area[rows]]
+        wanted &= ~np.isnan(sign[frame.measure[rows]])  # volumes without polarity are not rated
+        rows = rows[wanted]
+        if rows.size == 0:
+            return []
+        codes = frame.measure[rows]
+        target = frame.target[rows].copy()
+        for i in np.flatnonzero(np.isnan(target)):  # catalogue targets fill gaps in the data
+            catalogue_target = catalogue.get(frame.measure_ids[codes[i]]).target_for(
+                frame.period(int(rows[i])).end)
+            if catalogue_target is not None:
+                target[i] = catalogue_target
+        value = frame.value[rows]
+        tolerance = absolute[codes] + relative[codes] * np.abs(target)
+        status, gap = rate(value, target, sign[codes], tolerance, scheme)
+        fires = np.isin(status, list(_WORST))
+        if self.include_amber:
+            fires |= status == Status.AMBER
+            fires |= (status == Status.WITHIN_TOLERANCE) & (gap < 0)
+        chosen = np.arange(rows.size) if context.include_all else np.flatnonzero(fires)
+        extras = frame.extras([int(frame.row_id[rows[i]]) for i in chosen])
+        findings = []
+        for i in chosen:
+            row = int(rows[i])
+            findings.append(self._finding(
+                data, row, Status(status[i]), float(value[i]), float(target[i]),
+                float(tolerance[i]), bool(fires[i]), scheme, extras.get(int(frame.row_id[row])),
+            ))
+        return findings
+
+    def _finding(self, data: EvaluationData, row: int, status: Status, value: float,
+                 target: float, tolerance: float, fires: bool, scheme: RagScheme,
+                 extras: object) -> Finding:
+        frame = data.observations
+        measure = data.catalogue.get(frame.measure_ids[frame.measure[row]])
+        area = frame.areas[frame.area[row]]
+        period = frame.period(row)
+        has_value, has_target = not np.isnan(value), not np.isnan(target)
+        comparators = dict(getattr(extras, "comparators", {}) or {})
+        unit = measure.unit
+        head = f"{subject_line(measure, area)}: "
+        if not has_value:
+            marker = getattr(extras, "raw_value", None)
+            head += f"no value for {period.label}" + (f" ({marker})" if marker else "")
+            if has_target:
+                head += f", target {unit.format(target)}"
+        else:
+            head += f"{unit.format(value)} in {period.label}, " + self._comparison(
+                measure.polarity, status, value, target, unit.format(target))
+            phrase = comparator_phrase(measure, value, comparators)
+            if phrase:
+                head += f"; {phrase}"
+        message = f"{head} — {status.words if status in _NON_BANDS else status.value.replace('_', ' ')}"
+        return Finding(
+            rule=self.id, rule_type=self.rule_type, subject=measure.id,
+            subject_title=measure.display_title, area=area, period=period.end,
+            period_label=period.label, status=status, severity=self.severity, exception=fires,
+            message=message, value=value if has_value else None,
+            target=target if has_target else None,
+            labels=self.finding_labels(measure=measure.id, area=area,
+                                       service_area=measure.service_area),
+            details={
+                "scheme": scheme.value, "polarity": measure.polarity.value,
+                "tolerance": tolerance if has_target else None,
+                "tolerance_rule": str(measure.tolerance) if measure.tolerance else None,
+                "unit": unit.value, "comparators": comparators,
+                "commentary": getattr(extras, "commentary", None), "owner": measure.owner,
+                "link": measure.link,
+            },
+        )
+
+    @staticmethod
+    def _comparison(polarity: Polarity, status: Status, value: float, target: float,
+                    target_text: str) -> str:
+        if status is Status.MISSING_TARGET:
+            return "no target set"
+        side = "above" if value > target else "below"
+        if polarity is Polarity.PLAN_IS_BEST and value != target:
+            if status in (Status.RED, Status.WORSE_THAN_TOLERANCE):
+                return f"{side} plan {target_text} by more than tolerance"
+            return f"{side} plan {target_text}, within tolerance"
+        return {
+            Status.GREEN: f"on or better than target {target_text}",
+            Status.AMBER: f"worse than target {target_text} but within tolerance",
+            Status.RED: f"worse than target {target_text} by more than tolerance",
+            Status.BETTER_THAN_TOLERANCE: f"better than target {target_text} by more than tolerance",
+            Status.WITHIN_TOLERANCE: f"within tolerance of target {target_text}",
+            Status.WORSE_THAN_TOLERANCE: f"worse than target {target_text} by more than tolerance",
+        }[status]
+
+
+_NON_BANDS = {Status.NO_VALUE, Status.MISSING_TARGET, Status.NO_INFORMATION}
