@@ -18,6 +18,10 @@ from alerting.findings import Finding, Status
 from alerting.rules.base import EvaluationContext, EvaluationData, Rule
 
 
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
 class CaseDurationRule(Rule):
     """Fire for each open plan older than `older_than`; warn from `warn_after`."""
 
@@ -71,7 +75,7 @@ class CaseDurationRule(Rule):
         assert threshold is not None
         message = (
             f"Child {child} ({team}): on a {plan_type} plan since {start.isoformat()}, "
-            f"{years} years {rest} months, at least {threshold.words}"
+            f"{_plural(years, 'year')} {_plural(rest, 'month')}, at least {threshold.words}"
         )
         if worker:
             message += f"; allocated worker {worker}"

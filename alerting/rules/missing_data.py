@@ -55,6 +55,7 @@ class MissingDataRule(Rule):
                 continue
             findings.append(self._finding(measure, area, valued, row, expected.end,
                                           data, context))
+        # Only measures with no rows at all: data that starts after the as-of date is not missing.
         seen = set(frame.measure_ids)
         for measure in catalogue.measures.values():
             if measure.id not in seen and self.select.matches_measure(measure):
@@ -77,8 +78,7 @@ class MissingDataRule(Rule):
                 missing = f"no value for {latest_period.label}"
             else:
                 expected = period_from(expected_end.toordinal(), int(frame.kind[valued]))
-                label = expected.label if expected.kind.value == "month" else expected_end.isoformat()
-                missing = f"no value for the period ending {label}"
+                missing = f"no value for {expected.label}"
             message = (f"{subject_line(measure, area)}: {missing}; the latest value is "
                        f"{measure.unit.format(value)} for {period.label}")
         return Finding(

@@ -1,0 +1,109 @@
+"""What each CLI command does, in terms of the pipeline stages. Printing lives here."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import date
+from pathlib import Path
+
+from alerting.loading import LoadReport, SourceError, TableKind, load_path, load_sql
+from alerting.output import findings_json, findings_table
+from alerting.pipeline import evaluate_stored
+from alerting.ruleset import RuleSet, load_rules
+from alerting.settings import Settings
+from alerting.store import Store
+
+
+def _rules(paths: list[Path] | None, settings: Settings) -> RuleSet:
+    return load_rules(paths or settings.rule_paths())
+
+
+def validate(args: argparse.Namespace, settings: Settings) -> int:
+    ruleset = _rules(args.paths, settings)
+    for problem in ruleset.problems:
+        print(problem)
+    files = len(ruleset.files)
+    errors = len(ruleset.errors)
+    if errors:
+        print(f"{errors} error(s) in {files} file(s); {len(ruleset.rules)} rule(s) and "
+              f"{len(ruleset.catalogue)} measure(s) loaded from the files without errors")
+        return 1
+    print(f"OK: {len(ruleset.rules)} rule(s) and {len(ruleset.catalogue)} measure(s) "
+          f"in {files} file(s)")
+    return 0
+
+
+def _print_report(report: LoadReport) -> None:
+    counts = report.counts
+    kind = report.kind.value if report.kind else "unknown table"
+    print(f"{report.source}: {kind}: {counts.total} loaded ({counts.inserted} new, "
+          f"{counts.revised} revised, {counts.updated} updated, {counts.unchanged} unchanged), "
+          f"{len(report.rejected)} rejected")
+    for rejected in report.rejected:
+        print(f"  rejected {rejected}")
+
+
+def load(args: argparse.Namespace, settings: Settings) -> int:
+    if not args.files and not args.sql:
+        print("alerting load: give data files, or --sql URL --query SQL", file=sys.stderr)
+        return 2
+    if args.sql and not args.query:
+        print("alerting load: --sql needs --query", file=sys.stderr)
+        return 2
+    kind = TableKind(args.kind) if args.kind else None
+    store = Store.open(settings.database_url)
+    failed = 0
+    try:
+        reports: list[LoadReport] = []
+        for path in args.files:
+            try:
+                reports.extend(load_path(store, path, kind))
+            except SourceError as exc:
+                print(f"error: {exc}", file=sys.stderr)
+                failed += 1
+        if args.sql:
+            try:
+                reports.append(load_sql(store, args.sql, args.query, kind))
+            except SourceError as exc:
+                print(f"error: {exc}", file=sys.stderr)
+                failed += 1
+        for report in reports:
+            _print_report(report)
+        loaded = sum(r.loaded for r in reports)
+        rejected = sum(len(r.rejected) for r in reports)
+        print(f"total: {loaded} row(s) loaded, {rejected} rejected, {failed} source(s) unreadable")
+    finally:
+        store.close()
+    return 1 if failed else 0
+
+
+def evaluate(args: argparse.Namespace, settings: Settings) -> int:
+    ruleset = _rules(args.rules, settings)
+    for problem in ruleset.problems:
+        print(problem, file=sys.stderr)
+    store = Store.open(settings.database_url)
+    try:
+        result = evaluate_stored(store, ruleset, args.as_of or date.today(),
+                                 scheme=settings.rag_scheme, include_all=args.all)
+    finally:
+        store.close()
+    for failure in result.failures:
+        print(f"rule '{failure.rule}' failed: {failure.error}", file=sys.stderr)
+    findings = result.findings if args.all else result.exceptions
+    print(findings_json(findings) if args.format == "json" else findings_table(findings))
+    return 1 if result.failures else 0
+
+
+def db(args: argparse.Namespace, settings: Settings) -> int:
+    from alerting.store import migrate
+
+    store = Store.open(settings.database_url, migrate_schema=False)
+    try:
+        before = migrate.current_revision(store.engine)
+        migrate.upgrade(store.engine)
+        after = migrate.current_revision(store.engine)
+    finally:
+        store.close()
+    print(f"database schema: {before or 'empty'} -> {after}")
+    return 0

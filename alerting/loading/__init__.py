@@ -1,0 +1,129 @@
+"""The loading stage: read tables from sources, parse rows by the data contract, save them.
+
+Every rejected row is reported with its source, line and reason, and kept in the store's
+quarantine; the rest of the table still loads.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import structlog
+
+from alerting.loading.contract import (
+    RowError,
+    TableKind,
+    canonical_header,
+    detect_kind,
+    is_protection_list,
+    missing_columns,
+    natural_key,
+    parse_case,
+    parse_observation,
+    parse_risk,
+)
+from alerting.loading.sources import RawTable, SourceError, read_csv, read_sql, read_xlsx
+from alerting.store import SaveCounts, Store
+from alerting.store.store import RejectedRow
+
+log = structlog.get_logger(__name__)
+
+__all__ = ["LoadReport", "SourceError", "TableKind", "load_path", "load_sql", "load_table"]
+
+
+@dataclass(frozen=True)
+class LoadReport:
+    """What loading one table did."""
+
+    source: str
+    kind: TableKind | None
+    counts: SaveCounts = field(default_factory=SaveCounts)
+    rejected: tuple[RejectedRow, ...] = ()
+
+    @property
+    def loaded(self) -> int:
+        return self.counts.total
+
+
+def _parser(kind: TableKind, headers: tuple[str, ...]) -> Callable[[dict[str, Any]], Any]:
+    if kind is TableKind.OBSERVATIONS:
+        return parse_observation
+    if kind is TableKind.RISKS:
+        return parse_risk
+    default_plan = "CP" if is_protection_list(headers) else None
+    return lambda row: parse_case(row, default_plan)
+
+
+def load_table(store: Store, table: RawTable, kind: TableKind | None = None) -> LoadReport:
+    kind = kind or detect_kind(table.headers)
+    if kind is None:
+        reason = ("headings not recognised: expected observations (measure_id, period, area, "
+                  "value), risks (risk_id, period, score) or cases (child_id, plan_type, "
+                  "start_date, end_date, team)")
+        rejected = (RejectedRow(table.source, 1, "unknown", reason),)
+        store.quarantine(rejected)
+        return LoadReport(table.source, None, rejected=rejected)
+    missing = missing_columns(kind, table.headers)
+    if missing:
+        reason = f"{kind.value} table is missing column(s): {', '.join(missing)}"
+        rejected = (RejectedRow(table.source, 1, kind.value, reason),)
+        store.quarantine(rejected)
+        return LoadReport(table.source, kind, rejected=rejected)
+    names = {h: canonical_header(h) for h in table.headers}
+    parse = _parser(kind, table.headers)
+    records: list[Any] = []
+    rejected_rows: list[RejectedRow] = []
+    first_line: dict[tuple[Any, ...], int] = {}
+    for raw in table.rows:
+        if raw.problem:
+            rejected_rows.append(RejectedRow(table.source, raw.line, kind.value,
+                                             f"row {raw.problem}", raw.cells))
+            continue
+        row = {names.get(k, canonical_header(k)): v for k, v in raw.cells.items()}
+        try:
+            record = parse(row)
+        except RowError as exc:
+            rejected_rows.append(RejectedRow(table.source, raw.line, kind.value, str(exc),
+                                             raw.cells))
+            continue
+        key = natural_key(record)
+        if key in first_line:
+            rejected_rows.append(RejectedRow(
+                table.source, raw.line, kind.value,
+                f"repeats the row on line {first_line[key]} (same {_key_words(kind)}); "
+                "the first one was kept", raw.cells))
+            continue
+        first_line[key] = raw.line
+        records.append(record)
+    save = {TableKind.OBSERVATIONS: store.save_observations, TableKind.RISKS: store.save_risks,
+            TableKind.CASES: store.save_cases}[kind]
+    counts = save(records, table.source)
+    store.quarantine(rejected_rows)
+    for rejected in rejected_rows:
+        log.warning("row_rejected", source=rejected.source, line=rejected.line,
+                    reason=rejected.reason)
+    log.info("table_loaded", source=table.source, kind=kind.value, inserted=counts.inserted,
+             revised=counts.revised, unchanged=counts.unchanged, rejected=len(rejected_rows))
+    return LoadReport(table.source, kind, counts, tuple(rejected_rows))
+
+
+def _key_words(kind: TableKind) -> str:
+    return {TableKind.OBSERVATIONS: "measure, area and period",
+            TableKind.RISKS: "risk and period",
+            TableKind.CASES: "child, plan type and start date"}[kind]
+
+
+def load_path(store: Store, path: Path, kind: TableKind | None = None) -> list[LoadReport]:
+    """Load a .csv file or every sheet of an .xlsx workbook. Raises SourceError if unreadable."""
+    if not path.exists():
+        raise SourceError(f"{path}: does not exist")
+    if path.suffix.lower() in {".xlsx", ".xlsm"}:
+        return [load_table(store, table, kind) for table in read_xlsx(path)]
+    return [load_table(store, read_csv(path), kind)]
+
+
+def load_sql(store: Store, url: str, query: str, kind: TableKind | None = None) -> LoadReport:
+    return load_table(store, read_sql(url, query), kind)

@@ -1,0 +1,228 @@
+"""The data contract (DOMAIN.md): column names, header mappings and row parsing.
+
+Accepted tables and their columns (extra columns are allowed):
+- observations: measure_id, period, area, value, target; optional comparator columns
+  (england, stat_neighbours, comparator_group, peer_group, good_outstanding, region, or any
+  column named comparator_*), numerator, denominator, commentary.
+- risks: risk_id, period, score; optional likelihood, impact, level, inherent_score, owner, title.
+- cases: child_id, plan_type, start_date, end_date, team; optional locality, worker, category,
+  previous_plans. Ofsted Annex A List 7 and DfE CIN census headings map onto these
+  (plan_type is then CP).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from enum import StrEnum
+from typing import Any
+
+from alerting.periods import PeriodError, parse_period
+from alerting.records import CaseRecord, ObservationRecord, RiskRecord, risk_level
+from alerting.values import ValueParseError, parse_date, parse_int, parse_number, strip_html
+
+
+class TableKind(StrEnum):
+    OBSERVATIONS = "observations"
+    RISKS = "risks"
+    CASES = "cases"
+
+
+class RowError(ValueError):
+    """Why one row cannot be loaded, in words a performance officer can act on."""
+
+
+REQUIRED = {
+    TableKind.OBSERVATIONS: ("measure_id", "period", "area", "value"),
+    TableKind.RISKS: ("risk_id", "period", "score"),
+    TableKind.CASES: ("child_id", "start_date", "team"),
+}
+
+COMPARATOR_COLUMNS = frozenset({"england", "stat_neighbours", "statistical_neighbours",
+                                "comparator_group", "peer_group", "good_outstanding", "region",
+                                "national"})
+
+# Ofsted Annex A List 7 headings (and the DfE CIN census item names) -> the case contract.
+ANNEX_A_LIST7 = {
+    "child unique id": "child_id",
+    "child protection plan start date": "start_date",
+    "child protection plan end date": "end_date",
+    "initial category of abuse": "initial_category",
+    "latest category of abuse": "category",
+    "number of previous child protection plans": "previous_plans",
+    "allocated team": "team",
+    "allocated worker": "worker",
+    "date of the last statutory visit": "last_statutory_visit",
+}
+CIN_CENSUS = {
+    "lachildid": "child_id",
+    "cppstartdate": "start_date",
+    "cppenddate": "end_date",
+    "numberofpreviouscpp": "previous_plans",
+}
+
+
+def canonical_header(header: str | None) -> str:
+    """Map a heading to its contract name: Annex A / CIN census names, else snake_case."""
+    text = " ".join(str(header or "").replace("\ufeff", "").split())
+    folded = text.lower()
+    if folded in ANNEX_A_LIST7:
+        return ANNEX_A_LIST7[folded]
+    if folded in CIN_CENSUS:
+        return CIN_CENSUS[folded]
+    return re.sub(r"[^a-z0-9]+", "_", folded).strip("_")
+
+
+def is_protection_list(headers: Sequence[str]) -> bool:
+    """Annex A List 7 / CIN census files carry no plan type: every row is a CP plan."""
+    folded = {" ".join(str(h or "").split()).lower() for h in headers}
+    return bool(folded & set(ANNEX_A_LIST7) or folded & set(CIN_CENSUS))
+
+
+def detect_kind(headers: Sequence[str]) -> TableKind | None:
+    names = {canonical_header(h) for h in headers}
+    for kind in (TableKind.OBSERVATIONS, TableKind.RISKS, TableKind.CASES):
+        if set(REQUIRED[kind]) <= names:
+            return kind
+    return None
+
+
+def missing_columns(kind: TableKind, headers: Sequence[str]) -> list[str]:
+    names = {canonical_header(h) for h in headers}
+    needed = [*REQUIRED[kind], *(["plan_type"] if kind is TableKind.CASES
+                                 and not is_protection_list(headers) else [])]
+    return [c for c in needed if c not in names]
+
+
+def _text(row: Mapping[str, Any], column: str) -> str | None:
+    raw = row.get(column)
+    if raw is None:
+        return None
+    text = " ".join(str(raw).split())
+    return text or None
+
+
+def _required(row: Mapping[str, Any], column: str) -> str:
+    text = _text(row, column)
+    if text is None:
+        raise RowError(f"{column} is blank")
+    return text
+
+
+def _number(row: Mapping[str, Any], column: str) -> float | None:
+    try:
+        return parse_number(row.get(column), column)
+    except ValueParseError as exc:
+        raise RowError(str(exc)) from None
+
+
+def _period(row: Mapping[str, Any]) -> Any:
+    try:
+        return parse_period(_required(row, "period"))
+    except PeriodError as exc:
+        raise RowError(f"period: {exc}") from None
+
+
+_LEADING_NUMBER = re.compile(r"^\s*[£]?\s*([-+]?\d[\d,]*(?:\.\d+)?)\s*%?")
+
+
+def _comparator(raw: Any, column: str) -> float | None:
+    """Comparator cells often carry notes ('22.1% (March 23)'): take the leading figure."""
+    try:
+        return parse_number(raw, column)
+    except ValueParseError:
+        match = _LEADING_NUMBER.match(strip_html(str(raw)))
+        if match:
+            return float(match.group(1).replace(",", ""))
+        raise RowError(f"{column} must be a number or a missing-value marker, got {raw!r}") from None
+
+
+def parse_observation(row: Mapping[str, Any]) -> ObservationRecord:
+    value_cell = row.get("value")
+    value = _number(row, "value")
+    comparators = {}
+    for column, raw in row.items():
+        if column in COMPARATOR_COLUMNS or column.startswith("comparator_"):
+            number = _comparator(raw, column)
+            if number is not None:
+                comparators[column] = number
+    raw_value = None
+    if value is None and value_cell is not None:
+        raw_value = strip_html(str(value_cell)) or None
+    return ObservationRecord(
+        measure_id=_required(row, "measure_id"),
+        period=_period(row),
+        area=_required(row, "area"),
+        value=value,
+        target=_number(row, "target"),
+        comparators=comparators,
+        numerator=_number(row, "numerator"),
+        denominator=_number(row, "denominator"),
+        commentary=_text(row, "commentary"),
+        raw_value=raw_value,
+    )
+
+
+_LEVEL_SCORE = re.compile(r"^\s*(low|moderate|medium|high)?\s*(\d+(?:\.\d+)?)\s*$", re.I)
+
+
+def _risk_score(raw: Any, column: str) -> float | None:
+    """`12` or `Moderate 12` (as registers print it)."""
+    if raw is None or str(raw).strip() == "":
+        return None
+    match = _LEVEL_SCORE.match(str(raw))
+    if not match:
+        raise RowError(f"{column} must be a score like 12 or 'Moderate 12', got {raw!r}")
+    return float(match.group(2))
+
+
+def parse_risk(row: Mapping[str, Any]) -> RiskRecord:
+    score = _risk_score(row.get("score"), "score")
+    if score is None:
+        raise RowError("score is blank")
+    if not 1 <= score <= 25:
+        raise RowError(f"score must be between 1 and 25 (likelihood x impact), got {score:g}")
+    try:
+        likelihood = parse_int(row.get("likelihood"), "likelihood")
+        impact = parse_int(row.get("impact"), "impact")
+    except ValueParseError as exc:
+        raise RowError(str(exc)) from None
+    if likelihood is not None and impact is not None and likelihood * impact != score:
+        raise RowError(f"score {score:g} is not likelihood {likelihood} x impact {impact}")
+    level = _text(row, "level") or risk_level(score)
+    return RiskRecord(
+        risk_id=_required(row, "risk_id"), period=_period(row), score=score,
+        likelihood=likelihood, impact=impact, level=level,
+        inherent_score=_risk_score(row.get("inherent_score"), "inherent_score"),
+        owner=_text(row, "owner"), title=_text(row, "title"),
+    )
+
+
+def parse_case(row: Mapping[str, Any], default_plan_type: str | None = None) -> CaseRecord:
+    try:
+        start = parse_date(row.get("start_date"), "start_date")
+        end = parse_date(row.get("end_date"), "end_date")
+        previous = parse_int(row.get("previous_plans"), "previous_plans")
+    except ValueParseError as exc:
+        raise RowError(str(exc)) from None
+    if start is None:
+        raise RowError("start_date is blank")
+    if end is not None and end < start:
+        raise RowError(f"end_date {end.isoformat()} is before start_date {start.isoformat()}")
+    plan_type = _text(row, "plan_type") or default_plan_type
+    if plan_type is None:
+        raise RowError("plan_type is blank")
+    return CaseRecord(
+        child_id=_required(row, "child_id"), plan_type=plan_type, start_date=start, end_date=end,
+        team=_required(row, "team"), locality=_text(row, "locality"),
+        worker=_text(row, "worker"), category=_text(row, "category"), previous_plans=previous,
+    )
+
+
+def natural_key(record: ObservationRecord | RiskRecord | CaseRecord) -> tuple[Any, ...]:
+    """The key a record is stored under, for spotting a row repeated within one file."""
+    if isinstance(record, ObservationRecord):
+        return (record.measure_id, record.area, record.period.end)
+    if isinstance(record, RiskRecord):
+        return (record.risk_id, record.period.end)
+    return (record.child_id, record.plan_type, record.start_date)

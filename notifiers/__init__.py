@@ -1,0 +1,1 @@
+"""Delivery channels (email, Teams, webhook, file). Each knows only a rendered notice."""
