@@ -83,7 +83,7 @@ class Unit(StrEnum):
     DAYS = "days"
     NUMBER = "number"
 
-    def format(self, value: float | None) -> str:
+    def format_value(self, value: float | None) -> str:
         """A value as a report would print it: 69.5%, 722, 26.6 per 1,000, £1,200."""
         if value is None:
             return "no value"
@@ -104,7 +104,7 @@ class Unit(StrEnum):
     def format_difference(self, amount: float) -> str:
         if self is Unit.PERCENT:
             return f"{amount:.1f} percentage points"
-        return self.format(amount)
+        return self.format_value(amount)
 
 
 def _parse_fraction(raw: Any) -> float:

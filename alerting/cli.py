@@ -34,7 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument("paths", nargs="*", type=Path, help="files or folders (default: rules)")
 
     load = commands.add_parser("load", help="load data files (CSV, XLSX) or a SQL query")
-    load.add_argument("files", nargs="*", type=Path, help="CSV or XLSX files")
+    load.add_argument("files", nargs="*", type=Path, help="CSV or XLSX files, or folders")
     load.add_argument("--kind", choices=["observations", "risks", "cases"],
                       help="table kind (default: detected from the headings)")
     load.add_argument("--sql", metavar="URL", help="SQLAlchemy URL of a source database")

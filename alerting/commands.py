@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import argparse
 import sys
-from datetime import date
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from alerting.loading import LoadReport, SourceError, TableKind, load_path, load_sql
 from alerting.output import findings_json, findings_table
@@ -35,6 +36,9 @@ def validate(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _print_report(report: LoadReport) -> None:
+    if report.skipped:
+        print(f"{report.source}: skipped (headings are not a data-contract table)")
+        return
     counts = report.counts
     kind = report.kind.value if report.kind else "unknown table"
     print(f"{report.source}: {kind}: {counts.total} loaded ({counts.inserted} new, "
@@ -84,8 +88,9 @@ def evaluate(args: argparse.Namespace, settings: Settings) -> int:
         print(problem, file=sys.stderr)
     store = Store.open(settings.database_url)
     try:
-        result = evaluate_stored(store, ruleset, args.as_of or date.today(),
-                                 scheme=settings.rag_scheme, include_all=args.all)
+        as_of = args.as_of or datetime.now(ZoneInfo("Europe/London")).date()
+        result = evaluate_stored(store, ruleset, as_of, scheme=settings.rag_scheme,
+                                 include_all=args.all)
     finally:
         store.close()
     for failure in result.failures:

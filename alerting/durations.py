@@ -23,15 +23,22 @@ class Duration:
 
     def before(self, day: date) -> date:
         """The date this duration before `day` (2y before 2019-08-31 is 2017-08-31)."""
+        return self._shift(day, -1)
+
+    def after(self, day: date) -> date:
+        """The date this duration after `day` (1m after 2019-08-31 is 2019-09-30)."""
+        return self._shift(day, 1)
+
+    def _shift(self, day: date, sign: int) -> date:
         if self.unit in "ym":
-            months = self.amount * (12 if self.unit == "y" else 1)
-            total = day.year * 12 + day.month - 1 - months
+            months = sign * self.amount * (12 if self.unit == "y" else 1)
+            total = day.year * 12 + day.month - 1 + months
             year, month = divmod(total, 12)
             month += 1
             last = calendar.monthrange(year, month)[1]
             return date(year, month, min(day.day, last))
         days = self.amount * (7 if self.unit == "w" else 1)
-        return day - timedelta(days=days)
+        return day + timedelta(days=sign * days)
 
     def __str__(self) -> str:
         return f"{self.amount}{self.unit}"

@@ -99,12 +99,12 @@ def parse_yaml(text: str, name: str) -> YamlDocument:
 def _index_lines(node: yaml.Node, path: PathKey, lines: dict[PathKey, int]) -> None:
     if isinstance(node, yaml.MappingNode):
         for key_node, value_node in node.value:
-            key = path + (str(key_node.value),)
+            key = (*path, str(key_node.value))
             lines[key] = key_node.start_mark.line + 1
             _index_lines(value_node, key, lines)
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
-            key = path + (index,)
+            key = (*path, index)
             lines[key] = item.start_mark.line + 1
             _index_lines(item, key, lines)
 
@@ -135,6 +135,11 @@ def _plain(error: Mapping[str, Any], model: type[BaseModel] | None) -> str:
             if close:
                 hint = f" (did you mean '{close[0]}'?)"
         return f"unknown field '{field}'{hint}"
+    if kind == "string_pattern_mismatch":
+        return (f"{field} must use only letters, digits, '.', '_' and '-' (no spaces), "
+                f"got {given!r}")
+    if kind == "string_too_short":
+        return f"{field} must not be blank"
     message = str(error.get("msg", "is not valid"))
     message = message.removeprefix("Value error, ")
     if message.startswith("Input should be "):

@@ -83,8 +83,9 @@ def parse_rule(entry: Any, document: YamlDocument, index: int) -> tuple[Rule | N
     model = RULE_TYPES.get(str(kind)) if kind is not None else None
     if model is None:
         known = ", ".join(sorted(RULE_TYPES))
-        message = "type is required" if kind is None else f"type must be one of {known}, got {kind!r}"
-        return None, [Problem(document.file, document.line_of(base + ("type",)),
+        message = ("type is required" if kind is None
+                   else f"type must be one of {known}, got {kind!r}")
+        return None, [Problem(document.file, document.line_of((*base, "type")),
                               f"{subject}: {message}")]
     try:
         return model.model_validate(dict(entry)), []
@@ -95,8 +96,8 @@ def parse_rule(entry: Any, document: YamlDocument, index: int) -> tuple[Rule | N
 def rules_from_document(document: YamlDocument) -> FileOutcome:
     data = document.data
     if isinstance(data, Mapping) and "measures" in data and "rules" not in data:
-        catalogue, problems = catalogue_from_document(document)
-        return FileOutcome(document.file, catalogue=catalogue, problems=tuple(problems))
+        catalogue, found = catalogue_from_document(document)
+        return FileOutcome(document.file, catalogue=catalogue, problems=tuple(found))
     if isinstance(data, Mapping) and "tests" in data and "rules" not in data:
         return FileOutcome(document.file)  # rule unit tests are read by `alerting test`
     if data is None:

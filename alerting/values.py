@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import date, datetime
 
@@ -44,7 +45,7 @@ def strip_html(text: str) -> str:
 def is_missing(raw: object) -> bool:
     if raw is None:
         return True
-    if isinstance(raw, float) and raw != raw:  # NaN
+    if isinstance(raw, float) and math.isnan(raw):
         return True
     if isinstance(raw, str):
         return " ".join(strip_html(raw).split()).lower() in MISSING_MARKERS
@@ -60,7 +61,7 @@ def parse_number(raw: object, field: str = "value") -> float | None:
     if isinstance(raw, bool):
         raise ValueParseError(f"{field} must be a number, got {raw!r}")
     if isinstance(raw, int | float):
-        return None if raw != raw else float(raw)
+        return None if math.isnan(raw) else float(raw)
     if is_missing(raw):
         return None
     text = strip_html(str(raw)).replace(",", "").replace("£", "").replace("%", "").strip()

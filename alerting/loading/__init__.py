@@ -42,6 +42,7 @@ class LoadReport:
     kind: TableKind | None
     counts: SaveCounts = field(default_factory=SaveCounts)
     rejected: tuple[RejectedRow, ...] = ()
+    skipped: bool = False  # a file in a folder that is not a data-contract table
 
     @property
     def loaded(self) -> int:
@@ -57,8 +58,11 @@ def _parser(kind: TableKind, headers: tuple[str, ...]) -> Callable[[dict[str, An
     return lambda row: parse_case(row, default_plan)
 
 
-def load_table(store: Store, table: RawTable, kind: TableKind | None = None) -> LoadReport:
+def load_table(store: Store, table: RawTable, kind: TableKind | None = None, *,
+               skip_unknown: bool = False) -> LoadReport:
     kind = kind or detect_kind(table.headers)
+    if kind is None and skip_unknown:
+        return LoadReport(table.source, None, skipped=True)
     if kind is None:
         reason = ("headings not recognised: expected observations (measure_id, period, area, "
                   "value), risks (risk_id, period, score) or cases (child_id, plan_type, "
@@ -98,13 +102,15 @@ def load_table(store: Store, table: RawTable, kind: TableKind | None = None) -> 
             continue
         first_line[key] = raw.line
         records.append(record)
-    save = {TableKind.OBSERVATIONS: store.save_observations, TableKind.RISKS: store.save_risks,
-            TableKind.CASES: store.save_cases}[kind]
-    counts = save(records, table.source)
+    if kind is TableKind.OBSERVATIONS:
+        counts = store.save_observations(records, table.source)
+    elif kind is TableKind.RISKS:
+        counts = store.save_risks(records, table.source)
+    else:
+        counts = store.save_cases(records, table.source)
     store.quarantine(rejected_rows)
-    for rejected in rejected_rows:
-        log.warning("row_rejected", source=rejected.source, line=rejected.line,
-                    reason=rejected.reason)
+    for bad in rejected_rows:
+        log.warning("row_rejected", source=bad.source, line=bad.line, reason=bad.reason)
     log.info("table_loaded", source=table.source, kind=kind.value, inserted=counts.inserted,
              revised=counts.revised, unchanged=counts.unchanged, rejected=len(rejected_rows))
     return LoadReport(table.source, kind, counts, tuple(rejected_rows))
@@ -116,13 +122,25 @@ def _key_words(kind: TableKind) -> str:
             TableKind.CASES: "child, plan type and start date"}[kind]
 
 
-def load_path(store: Store, path: Path, kind: TableKind | None = None) -> list[LoadReport]:
-    """Load a .csv file or every sheet of an .xlsx workbook. Raises SourceError if unreadable."""
+DATA_SUFFIXES = {".csv", ".xlsx", ".xlsm"}
+
+
+def load_path(store: Store, path: Path, kind: TableKind | None = None, *,
+              skip_unknown: bool = False) -> list[LoadReport]:
+    """Load a .csv file, every sheet of an .xlsx workbook, or every such file in a folder
+    (where files that are not data-contract tables are skipped). Raises SourceError if
+    a file is unreadable."""
     if not path.exists():
         raise SourceError(f"{path}: does not exist")
+    if path.is_dir():
+        reports: list[LoadReport] = []
+        for file in sorted(p for p in path.rglob("*") if p.suffix.lower() in DATA_SUFFIXES):
+            reports.extend(load_path(store, file, kind, skip_unknown=True))
+        return reports
     if path.suffix.lower() in {".xlsx", ".xlsm"}:
-        return [load_table(store, table, kind) for table in read_xlsx(path)]
-    return [load_table(store, read_csv(path), kind)]
+        return [load_table(store, table, kind, skip_unknown=skip_unknown)
+                for table in read_xlsx(path)]
+    return [load_table(store, read_csv(path), kind, skip_unknown=skip_unknown)]
 
 
 def load_sql(store: Store, url: str, query: str, kind: TableKind | None = None) -> LoadReport:

@@ -134,7 +134,8 @@ def _comparator(raw: Any, column: str) -> float | None:
         match = _LEADING_NUMBER.match(strip_html(str(raw)))
         if match:
             return float(match.group(1).replace(",", ""))
-        raise RowError(f"{column} must be a number or a missing-value marker, got {raw!r}") from None
+        raise RowError(
+            f"{column} must be a number or a missing-value marker, got {raw!r}") from None
 
 
 def parse_observation(row: Mapping[str, Any]) -> ObservationRecord:

@@ -43,7 +43,8 @@ class DeclineRule(Rule):
     @model_validator(mode="after")
     def _warning_before_breach(self) -> DeclineRule:
         if self.warn_at is not None and self.warn_at >= self.periods:
-            raise ValueError(f"warn_at ({self.warn_at}) must be fewer than periods ({self.periods})")
+            raise ValueError(
+                f"warn_at ({self.warn_at}) must be fewer than periods ({self.periods})")
         return self
 
     def _bad_steps(self, frame: ObservationFrame, data: EvaluationData) -> npt.NDArray[np.bool_]:
@@ -105,8 +106,9 @@ class DeclineRule(Rule):
         unit = measure.unit
         message = (
             f"{subject_line(measure, area)}: {verb} for the {ordinal(run)} "
-            f"{period_noun(measure.frequency)} running, from {unit.format(start_value)} in "
-            f"{start.label} to {unit.format(end_value)} in {end.label}"
+            f"{period_noun(measure.frequency)} running, from "
+            f"{unit.format_value(start_value)} in {start.label} to "
+            f"{unit.format_value(end_value)} in {end.label}"
         )
         if measure.polarity is not Polarity.NONE:
             message += f" ({measure.polarity.words})"

@@ -32,7 +32,6 @@ class MissingDataRule(Rule):
 
     def evaluate(self, data: EvaluationData, context: EvaluationContext) -> list[Finding]:
         frame, catalogue = data.observations, data.catalogue
-        deadline = self.grace.before(context.as_of)
         rows = frame.latest_rows(context.as_of)
         wanted = self.select.measure_mask(frame, catalogue)[frame.measure[rows]]
         wanted &= self.select.area_mask(frame)[frame.area[rows]]
@@ -51,7 +50,7 @@ class MissingDataRule(Rule):
             base_period = frame.period(basis)
             total = base_period.month_index + measure.frequency.months
             expected = month_period(total // 12, total % 12 + 1)
-            if valued is not None and expected.end > deadline:
+            if valued is not None and self.grace.after(expected.end) > context.as_of:
                 continue
             findings.append(self._finding(measure, area, valued, row, expected.end,
                                           data, context))
@@ -68,7 +67,8 @@ class MissingDataRule(Rule):
         frame = data.observations
         latest_period = frame.period(latest)
         if valued is None:
-            message = f"{subject_line(measure, area)}: no value in any period up to {latest_period.label}"
+            message = (f"{subject_line(measure, area)}: no value in any period up to "
+                       f"{latest_period.label}")
             value = None
             period = latest_period
         else:
@@ -80,7 +80,7 @@ class MissingDataRule(Rule):
                 expected = period_from(expected_end.toordinal(), int(frame.kind[valued]))
                 missing = f"no value for {expected.label}"
             message = (f"{subject_line(measure, area)}: {missing}; the latest value is "
-                       f"{measure.unit.format(value)} for {period.label}")
+                       f"{measure.unit.format_value(value)} for {period.label}")
         return Finding(
             rule=self.id, rule_type=self.rule_type, subject=measure.id,
             subject_title=measure.display_title, area=area, period=latest_period.end,

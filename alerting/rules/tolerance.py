@@ -21,7 +21,11 @@ from alerting.rules.wording import comparator_phrase, subject_line
 # Comparisons allow for float representation: 80.75 vs 85 less 5% is "exactly at tolerance".
 _EPSILON = 1e-9
 
-_SIGN = {Polarity.BIGGER_IS_BETTER: 1.0, Polarity.SMALLER_IS_BETTER: -1.0, Polarity.PLAN_IS_BEST: 0.0}
+_SIGN = {
+    Polarity.BIGGER_IS_BETTER: 1.0,
+    Polarity.SMALLER_IS_BETTER: -1.0,
+    Polarity.PLAN_IS_BEST: 0.0,
+}
 
 
 def _measure_columns(
@@ -132,14 +136,14 @@ class ToleranceRule(Rule):
             marker = getattr(extras, "raw_value", None)
             head += f"no value for {period.label}" + (f" ({marker})" if marker else "")
             if has_target:
-                head += f", target {unit.format(target)}"
+                head += f", target {unit.format_value(target)}"
         else:
-            head += f"{unit.format(value)} in {period.label}, " + self._comparison(
-                measure.polarity, status, value, target, unit.format(target))
+            head += f"{unit.format_value(value)} in {period.label}, " + self._comparison(
+                measure.polarity, status, value, target, unit.format_value(target))
             phrase = comparator_phrase(measure, value, comparators)
             if phrase:
                 head += f"; {phrase}"
-        message = f"{head} — {status.words if status in _NON_BANDS else status.value.replace('_', ' ')}"
+        message = f"{head} — {status.value.replace('_', ' ')}"
         return Finding(
             rule=self.id, rule_type=self.rule_type, subject=measure.id,
             subject_title=measure.display_title, area=area, period=period.end,
@@ -172,10 +176,9 @@ class ToleranceRule(Rule):
             Status.GREEN: f"on or better than target {target_text}",
             Status.AMBER: f"worse than target {target_text} but within tolerance",
             Status.RED: f"worse than target {target_text} by more than tolerance",
-            Status.BETTER_THAN_TOLERANCE: f"better than target {target_text} by more than tolerance",
+            Status.BETTER_THAN_TOLERANCE:
+                f"better than target {target_text} by more than tolerance",
             Status.WITHIN_TOLERANCE: f"within tolerance of target {target_text}",
             Status.WORSE_THAN_TOLERANCE: f"worse than target {target_text} by more than tolerance",
         }[status]
 
-
-_NON_BANDS = {Status.NO_VALUE, Status.MISSING_TARGET, Status.NO_INFORMATION}

@@ -22,7 +22,9 @@ COMPARATOR_NAMES = {
 def ordinal(number: int) -> str:
     if 0 <= number < len(_ORDINALS):
         return _ORDINALS[number]
-    suffix = "th" if 10 <= number % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(number % 10, "th")
+    if 10 <= number % 100 <= 20:
+        return f"{number}th"
+    suffix = {1: "st", 2: "nd", 3: "rd"}.get(number % 10, "th")
     return f"{number}{suffix}"
 
 
@@ -44,7 +46,8 @@ def comparator_phrase(measure: Measure, value: float, comparators: Mapping[str, 
         if value == other:
             verdict = "in line with"
         else:
-            better = value > other if measure.polarity is Polarity.BIGGER_IS_BETTER else value < other
+            bigger = measure.polarity is Polarity.BIGGER_IS_BETTER
+            better = value > other if bigger else value < other
             verdict = "better than" if better else "worse than"
-        parts.append(f"{verdict} {name} {measure.unit.format(other)}")
+        parts.append(f"{verdict} {name} {measure.unit.format_value(other)}")
     return ", ".join(parts)

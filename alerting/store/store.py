@@ -131,8 +131,9 @@ class Store:
         now = self.clock()
         rows = [
             {
-                "risk_id": r.risk_id, "period_end": r.period.end, "period_kind": r.period.kind.value,
-                "score": r.score, "likelihood": r.likelihood, "impact": r.impact, "level": r.level,
+                "risk_id": r.risk_id, "period_end": r.period.end,
+                "period_kind": r.period.kind.value, "score": r.score,
+                "likelihood": r.likelihood, "impact": r.impact, "level": r.level,
                 "inherent_score": r.inherent_score, "owner": r.owner, "title": r.title,
                 "source": source, "loaded_at": now,
             }
