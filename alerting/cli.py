@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from datetime import date
@@ -75,7 +76,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         "evaluate": commands.evaluate,
         "db": commands.db,
     }[args.command]
-    return handler(args, settings)
+    try:
+        return handler(args, settings)
+    except BrokenPipeError:
+        # Output piped into `head` or a closed pager: stop quietly, as Unix tools do.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
 
 
 

@@ -46,6 +46,8 @@ def evaluate(rules: Sequence[Rule], data: EvaluationData, context: EvaluationCon
             continue
         log.debug("rule_evaluated", rule=rule.id, findings=len(found))
         findings.extend(found)
-    findings.sort(key=lambda f: (not f.exception, -f.severity.rank, f.rule, f.subject,
-                                 f.area or ""))
+    # Most severe first; within a severity, in the order the rule pack lists its rules.
+    order = {rule.id: index for index, rule in enumerate(rules)}
+    findings.sort(key=lambda f: (not f.exception, -f.severity.rank, order.get(f.rule, 0),
+                                 f.subject, f.area or ""))
     return Evaluation(tuple(findings), tuple(failures))

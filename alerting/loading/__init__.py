@@ -63,6 +63,7 @@ def load_table(store: Store, table: RawTable, kind: TableKind | None = None, *,
     kind = kind or detect_kind(table.headers)
     if kind is None and skip_unknown:
         return LoadReport(table.source, None, skipped=True)
+    kind = kind or detect_kind(table.headers, by_id_column=True)
     if kind is None:
         reason = ("headings not recognised: expected observations (measure_id, period, area, "
                   "value), risks (risk_id, period, score) or cases (child_id, plan_type, "

@@ -79,10 +79,22 @@ def is_protection_list(headers: Sequence[str]) -> bool:
     return bool(folded & set(ANNEX_A_LIST7) or folded & set(CIN_CENSUS))
 
 
-def detect_kind(headers: Sequence[str]) -> TableKind | None:
+_ID_COLUMN = {TableKind.OBSERVATIONS: "measure_id", TableKind.RISKS: "risk_id",
+              TableKind.CASES: "child_id"}
+
+
+def detect_kind(headers: Sequence[str], *, by_id_column: bool = False) -> TableKind | None:
+    """The table a heading row belongs to: the one whose required columns are all there.
+    With `by_id_column`, fall back to the id column, so a file missing one column can be
+    told which one rather than that its headings are unrecognised."""
     names = {canonical_header(h) for h in headers}
-    for kind in (TableKind.OBSERVATIONS, TableKind.RISKS, TableKind.CASES):
+    for kind in TableKind:
         if set(REQUIRED[kind]) <= names:
+            return kind
+    if not by_id_column:
+        return None
+    for kind in TableKind:
+        if _ID_COLUMN[kind] in names:
             return kind
     return None
 

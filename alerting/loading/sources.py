@@ -36,7 +36,7 @@ class RawTable:
 
 def _decode(path: Path) -> str:
     data = path.read_bytes()
-    if b"\x00" in data[:4096]:
+    if b"\x00" in data:
         raise SourceError(f"{display_path(path)}: is not a text CSV file (it contains NUL bytes)")
     try:
         return data.decode("utf-8-sig")

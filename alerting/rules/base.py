@@ -97,6 +97,14 @@ class Selection(BaseModel):
     def area_mask(self, frame: ObservationFrame) -> npt.NDArray[np.bool_]:
         return np.array([_matches(a, self.areas) for a in frame.areas], dtype=bool)
 
+    def latest_rows(self, frame: ObservationFrame, catalogue: Catalogue,
+                    as_of: date) -> npt.NDArray[np.int64]:
+        """Each selected series' latest row up to `as_of` (what a run on that date sees)."""
+        rows = frame.latest_rows(as_of)
+        wanted = self.measure_mask(frame, catalogue)[frame.measure[rows]]
+        wanted &= self.area_mask(frame)[frame.area[rows]]
+        return rows[wanted]
+
     def matches_area(self, area: str | None) -> bool:
         return _matches(area, self.areas)
 

@@ -78,10 +78,7 @@ class DeclineRule(Rule):
 
     def evaluate(self, data: EvaluationData, context: EvaluationContext) -> list[Finding]:
         frame, catalogue = data.observations, data.catalogue
-        rows = frame.latest_rows(context.as_of)
-        wanted = self.select.measure_mask(frame, catalogue)[frame.measure[rows]]
-        wanted &= self.select.area_mask(frame)[frame.area[rows]]
-        rows = rows[wanted]
+        rows = self.select.latest_rows(frame, catalogue, context.as_of)
         if rows.size == 0:
             return []
         runs = run_lengths(self._bad_steps(frame, data))[rows]

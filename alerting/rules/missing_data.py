@@ -32,10 +32,7 @@ class MissingDataRule(Rule):
 
     def evaluate(self, data: EvaluationData, context: EvaluationContext) -> list[Finding]:
         frame, catalogue = data.observations, data.catalogue
-        rows = frame.latest_rows(context.as_of)
-        wanted = self.select.measure_mask(frame, catalogue)[frame.measure[rows]]
-        wanted &= self.select.area_mask(frame)[frame.area[rows]]
-        rows = rows[wanted]
+        rows = self.select.latest_rows(frame, catalogue, context.as_of)
         # The latest row that has a value, per series (rows sorted by series then period).
         known = np.flatnonzero((frame.period_end <= context.as_of.toordinal())
                                & ~np.isnan(frame.value))

@@ -88,11 +88,9 @@ class ToleranceRule(Rule):
     def evaluate(self, data: EvaluationData, context: EvaluationContext) -> list[Finding]:
         frame, catalogue = data.observations, data.catalogue
         scheme = self.scheme or context.rag_scheme
-        rows = frame.latest_rows(context.as_of)
+        rows = self.select.latest_rows(frame, catalogue, context.as_of)
         sign, absolute, relative = _measure_columns(frame, catalogue)
-        wanted = self.select.measure_mask(frame, catalogue)[frame.measure[rows]]
-        wanted &= self.select.area_mask(frame)[frame.area[rows]]
-        wanted &= ~np.isnan(sign[frame.measure[rows]])  # volumes without polarity are not rated
+        wanted = ~np.isnan(sign[frame.measure[rows]])  # volumes without polarity are not rated
         rows = rows[wanted]
         if rows.size == 0:
             return []
