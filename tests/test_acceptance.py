@@ -41,7 +41,7 @@ def test_q2_scorecard_rated_exactly_as_its_own_symbols(loaded):
     findings = loaded("--as-of", "2021-09-30", "--all")
     rated = {f["subject"]: f for f in findings if f["rule"] == "significantly-worse-than-target"}
     with (EXAMPLES / "scorecard_q2_2021-22" / "expected_ratings.csv").open() as handle:
-        expected = {row["measure_id"]: row["rating"] for row in csv.DictReader(handle)}
+        expected = {row["measure"]: row["rating"] for row in csv.DictReader(handle)}
     assert len(expected) == 27
     assert {m: rated[m]["status"] for m in expected} == expected
     no_value = [m for m, f in rated.items() if f["status"] == "no_value" and m.endswith("-q")]

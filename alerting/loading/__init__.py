@@ -60,10 +60,11 @@ def _parser(kind: TableKind, headers: tuple[str, ...]) -> Callable[[dict[str, An
 
 def load_table(store: Store, table: RawTable, kind: TableKind | None = None, *,
                skip_unknown: bool = False) -> LoadReport:
-    kind = kind or detect_kind(table.headers)
+    # In a folder, files with no data-contract id column are someone else's (notes, exports);
+    # a table with the id column but a missing column is reported, not skipped.
+    kind = kind or detect_kind(table.headers, by_id_column=True)
     if kind is None and skip_unknown:
         return LoadReport(table.source, None, skipped=True)
-    kind = kind or detect_kind(table.headers, by_id_column=True)
     if kind is None:
         reason = ("headings not recognised: expected observations (measure_id, period, area, "
                   "value), risks (risk_id, period, score) or cases (child_id, plan_type, "

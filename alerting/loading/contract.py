@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from alerting.periods import PeriodError, parse_period
+from alerting.periods import Period, PeriodError, PeriodKind, month_period, parse_period
 from alerting.records import CaseRecord, ObservationRecord, RiskRecord, risk_level
 from alerting.values import ValueParseError, parse_date, parse_int, parse_number, strip_html
 
@@ -128,7 +129,16 @@ def _number(row: Mapping[str, Any], column: str) -> float | None:
         raise RowError(str(exc)) from None
 
 
-def _period(row: Mapping[str, Any]) -> Any:
+def _period(row: Mapping[str, Any]) -> Period:
+    raw = row.get("period")
+    if isinstance(raw, datetime):
+        raw = raw.date()
+    if isinstance(raw, date):
+        # A spreadsheet turns a typed 'Sep-21' into 1 September 2021: the first of a month
+        # stands for that month; any other date is a period ending that day.
+        if raw.day == 1:
+            return month_period(raw.year, raw.month)
+        return Period(end=raw, start=raw, kind=PeriodKind.DAY)
     try:
         return parse_period(_required(row, "period"))
     except PeriodError as exc:
@@ -200,6 +210,9 @@ def parse_risk(row: Mapping[str, Any]) -> RiskRecord:
         impact = parse_int(row.get("impact"), "impact")
     except ValueParseError as exc:
         raise RowError(str(exc)) from None
+    for name, factor in (("likelihood", likelihood), ("impact", impact)):
+        if factor is not None and not 1 <= factor <= 5:
+            raise RowError(f"{name} must be between 1 and 5, got {factor}")
     if likelihood is not None and impact is not None and likelihood * impact != score:
         raise RowError(f"score {score:g} is not likelihood {likelihood} x impact {impact}")
     level = _text(row, "level") or risk_level(score)

@@ -128,18 +128,23 @@ def read_sql(url: str, query: str) -> RawTable:
     import sqlalchemy as sa
 
     try:
+        safe = sa.make_url(url).render_as_string(hide_password=True)
+    except sa.exc.ArgumentError:
+        shown = url.rsplit("@", maxsplit=1)[-1]  # never echo a password
+        raise SourceError(f"SQL source: {shown!r} is not a database URL like "
+                          "postgresql+psycopg://user@host/db") from None
+    try:
         engine = sa.create_engine(url)
         with engine.connect() as conn:
             result = conn.execute(sa.text(query))
             headers = tuple(result.keys())
             fetched = [tuple(r) for r in result]
     except Exception as exc:
-        raise SourceError(f"SQL source {sa.make_url(url).render_as_string(hide_password=True)}: "
-                          f"query failed: {exc}") from None
+        raise SourceError(f"SQL source {safe}: query failed: {exc}") from None
     finally:
         if "engine" in locals():
             engine.dispose()
-    source = f"sql:{sa.make_url(url).render_as_string(hide_password=True)}"
+    source = f"sql:{safe}"
     return RawTable(source, headers,
                     iter([RawRow(i, dict(zip(headers, r, strict=True)))
                           for i, r in enumerate(fetched, start=1)]))
