@@ -6,13 +6,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
-from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from alerting.periods import PeriodError, parse_period
-from alerting.problems import Problem, ProblemsFound, YamlDocument, problems_from_validation
+from alerting.problems import Problem, YamlDocument, problems_from_validation
 
 
 class Polarity(StrEnum):
@@ -101,10 +100,6 @@ class Unit(StrEnum):
             return f"{value:g} days"
         return f"{value:g}"
 
-    def format_difference(self, amount: float) -> str:
-        if self is Unit.PERCENT:
-            return f"{amount:.1f} percentage points"
-        return self.format_value(amount)
 
 
 def _parse_fraction(raw: Any) -> float:
@@ -264,12 +259,3 @@ def merge_catalogues(parts: Iterable[Catalogue]) -> Catalogue:
         merged.update(part.measures)
     return Catalogue(merged)
 
-
-def load_catalogue(path: Path) -> Catalogue:
-    """Load a catalogue file, raising ProblemsFound if anything in it is wrong."""
-    from alerting.problems import read_yaml
-
-    catalogue, problems = catalogue_from_document(read_yaml(path))
-    if problems:
-        raise ProblemsFound(problems)
-    return catalogue

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from alerting.logs import configure_logging
 from alerting.problems import ProblemsFound
-from alerting.settings import Settings, load_settings
+from alerting.settings import load_settings
 
 
 def _date(text: str) -> date:
@@ -87,4 +87,4 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 
-__all__ = ["Settings", "build_parser", "main"]
+__all__ = ["build_parser", "main"]

@@ -87,9 +87,13 @@ class ObservationFrame:
             starts[1:] = (self.measure[1:] != self.measure[:-1]) | (self.area[1:] != self.area[:-1])
         return starts
 
-    def latest_rows(self, as_of: date) -> IntArray:
-        """Index of each series' latest row with period end on or before `as_of`."""
-        keep = np.flatnonzero(self.period_end <= as_of.toordinal())
+    def latest_rows(self, as_of: date, *, with_value: bool = False) -> IntArray:
+        """Index of each series' latest row with period end on or before `as_of`
+        (with `with_value`, the latest row that has a value)."""
+        eligible = self.period_end <= as_of.toordinal()
+        if with_value:
+            eligible &= ~np.isnan(self.value)
+        keep = np.flatnonzero(eligible)
         if keep.size == 0:
             return keep
         measure, area = self.measure[keep], self.area[keep]
@@ -99,19 +103,6 @@ class ObservationFrame:
 
     def period(self, row: int) -> Period:
         return period_from(int(self.period_end[row]), int(self.kind[row]))
-
-    def until(self, as_of: date) -> ObservationFrame:
-        """The frame as it stood for a run on `as_of` (periods ending after it dropped)."""
-        keep = self.period_end <= as_of.toordinal()
-        return ObservationFrame(
-            self.measure_ids, self.areas, self.measure[keep], self.area[keep],
-            self.period_end[keep], self.kind[keep], self.value[keep], self.target[keep],
-            self.row_id[keep], self.extras,
-        )
-
-    @classmethod
-    def empty(cls) -> ObservationFrame:
-        return cls.from_records([])
 
     @classmethod
     def from_columns(

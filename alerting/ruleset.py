@@ -56,8 +56,6 @@ class RuleSet:
     def enabled(self) -> tuple[Rule, ...]:
         return tuple(r for r in self.rules if r.enabled)
 
-    def rule(self, rule_id: str) -> Rule | None:
-        return next((r for r in self.rules if r.id == rule_id), None)
 
 
 def yaml_files(paths: Iterable[Path]) -> list[Path]:

@@ -34,7 +34,7 @@ class Settings(BaseModel):
         return [Path(p) for p in self.rules]
 
 
-def interpolate(value: Any, file: str, missing: list[str]) -> Any:
+def interpolate(value: Any, missing: list[str]) -> Any:
     """Replace ${VAR} (or ${VAR:-default}) in every string of a parsed YAML value."""
     if isinstance(value, str):
         def replace(match: re.Match[str]) -> str:
@@ -47,9 +47,9 @@ def interpolate(value: Any, file: str, missing: list[str]) -> Any:
             return ""
         return _ENV_RE.sub(replace, value)
     if isinstance(value, Mapping):
-        return {k: interpolate(v, file, missing) for k, v in value.items()}
+        return {k: interpolate(v, missing) for k, v in value.items()}
     if isinstance(value, list):
-        return [interpolate(v, file, missing) for v in value]
+        return [interpolate(v, missing) for v in value]
     return value
 
 
@@ -63,7 +63,7 @@ def load_settings(path: Path | None = None) -> Settings:
         if not isinstance(raw, Mapping):
             raise ProblemsFound([Problem(document.file, 1, "must be a mapping of settings")])
         missing: list[str] = []
-        data = interpolate(raw, document.file, missing)
+        data = interpolate(raw, missing)
         if missing:
             raise ProblemsFound([Problem(document.file, None,
                                          f"environment variable {name} is not set")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -18,22 +19,16 @@ RULES = ROOT / "rules"
 POSTGRES_ENV = "CSC_ALERTING_TEST_POSTGRES_URL"
 
 
-@pytest.fixture(scope="session")
-def postgres_url() -> Iterator[str]:
-    """A fresh PostgreSQL database for this test session, dropped afterwards."""
-    base = os.environ.get(POSTGRES_ENV)
-    if not base:
-        pytest.skip(f"PostgreSQL tests need {POSTGRES_ENV} (e.g. "
-                    "postgresql+psycopg://postgres@127.0.0.1:5432/postgres); .ci/run sets it")
-    name = f"csc_alerting_test_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
+@contextmanager
+def temporary_database(server_url: str, prefix: str = "csc_alerting_test") -> Iterator[str]:
+    """Create an empty PostgreSQL database on the server of `server_url`, yield its URL,
+    and drop it afterwards (ending any connections still open to it)."""
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine(server_url, isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as conn:
             conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    except sa.exc.OperationalError as exc:
-        pytest.fail(f"{POSTGRES_ENV} is set but PostgreSQL is unreachable: {exc}")
-    try:
-        yield sa.make_url(base).set(database=name).render_as_string(hide_password=False)
+        yield sa.make_url(server_url).set(database=name).render_as_string(hide_password=False)
     finally:
         with admin.connect() as conn:
             conn.execute(sa.text(
@@ -41,6 +36,24 @@ def postgres_url() -> Iterator[str]:
                 {"n": name})
             conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
         admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A fresh PostgreSQL database for this test session, dropped afterwards."""
+    base = os.environ.get(POSTGRES_ENV)
+    if not base:
+        pytest.skip(f"PostgreSQL tests need {POSTGRES_ENV} (e.g. "
+                    "postgresql+psycopg://postgres@127.0.0.1:5432/postgres); .ci/run sets it")
+    probe = sa.create_engine(base)
+    try:
+        probe.connect().close()
+    except sa.exc.OperationalError as exc:
+        pytest.fail(f"{POSTGRES_ENV} is set but PostgreSQL is unreachable: {exc}")
+    finally:
+        probe.dispose()
+    with temporary_database(base) as url:
+        yield url
 
 
 def _wipe(store: Store) -> None:

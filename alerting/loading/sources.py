@@ -84,15 +84,12 @@ def read_xlsx(path: Path) -> list[RawTable]:
     """One table per sheet that has a heading row."""
     try:
         import openpyxl
-        from openpyxl.utils.exceptions import InvalidFileException
     except ImportError as exc:  # pragma: no cover - openpyxl is a dependency
         raise SourceError(f"reading .xlsx needs openpyxl: {exc}") from None
     name = display_path(path)
     try:
         workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except (InvalidFileException, OSError, KeyError, ValueError) as exc:
-        raise SourceError(f"{name}: is not a readable .xlsx workbook ({exc})") from None
-    except Exception as exc:  # zipfile.BadZipFile and friends from a corrupt file
+    except Exception as exc:  # BadZipFile, InvalidFileException, KeyError... from a bad file
         raise SourceError(f"{name}: is not a readable .xlsx workbook ({exc})") from None
     tables = []
     for sheet in workbook.worksheets:
@@ -135,6 +132,9 @@ def read_sql(url: str, query: str) -> RawTable:
                           "postgresql+psycopg://user@host/db") from None
     try:
         engine = sa.create_engine(url)
+    except Exception as exc:  # unknown dialect or driver
+        raise SourceError(f"SQL source {safe}: query failed: {exc}") from None
+    try:
         with engine.connect() as conn:
             result = conn.execute(sa.text(query))
             headers = tuple(result.keys())
@@ -142,8 +142,7 @@ def read_sql(url: str, query: str) -> RawTable:
     except Exception as exc:
         raise SourceError(f"SQL source {safe}: query failed: {exc}") from None
     finally:
-        if "engine" in locals():
-            engine.dispose()
+        engine.dispose()
     source = f"sql:{safe}"
     return RawTable(source, headers,
                     iter([RawRow(i, dict(zip(headers, r, strict=True)))

@@ -50,7 +50,7 @@ class CaseDurationRule(Rule):
         warn_from = (self.warn_after.before(context.as_of).toordinal()
                      if self.warn_after else breach_from)
         open_now = (cases.start <= as_of) & (cases.end > as_of)
-        candidates = np.flatnonzero(open_now & (cases.start <= max(warn_from, breach_from)))
+        candidates = np.flatnonzero(open_now & (cases.start <= warn_from))
         findings = []
         for i in candidates:
             plan_type, team = str(cases.plan_type[i]), str(cases.team[i])

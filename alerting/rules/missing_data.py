@@ -11,8 +11,6 @@ from __future__ import annotations
 from datetime import date
 from typing import Literal
 
-import numpy as np
-
 from alerting.catalogue import Measure
 from alerting.durations import Duration, DurationField
 from alerting.findings import Finding, Status
@@ -33,9 +31,7 @@ class MissingDataRule(Rule):
     def evaluate(self, data: EvaluationData, context: EvaluationContext) -> list[Finding]:
         frame, catalogue = data.observations, data.catalogue
         rows = self.select.latest_rows(frame, catalogue, context.as_of)
-        # The latest row that has a value, per series (rows sorted by series then period).
-        known = np.flatnonzero((frame.period_end <= context.as_of.toordinal())
-                               & ~np.isnan(frame.value))
+        known = frame.latest_rows(context.as_of, with_value=True)
         series_key = frame.measure * max(1, len(frame.areas)) + frame.area
         last_known = dict(zip(series_key[known].tolist(), known.tolist(), strict=True))
         findings = []

@@ -15,6 +15,7 @@ import numpy.typing as npt
 from alerting.catalogue import Catalogue, Polarity
 from alerting.findings import Finding, Status
 from alerting.frames import ObservationFrame
+from alerting.records import ObservationExtras
 from alerting.rules.base import EvaluationContext, EvaluationData, RagScheme, Rule
 from alerting.rules.wording import comparator_phrase, subject_line
 
@@ -121,17 +122,17 @@ class ToleranceRule(Rule):
 
     def _finding(self, data: EvaluationData, row: int, status: Status, value: float,
                  target: float, tolerance: float, fires: bool, scheme: RagScheme,
-                 extras: object) -> Finding:
+                 extras: ObservationExtras | None) -> Finding:
         frame = data.observations
         measure = data.catalogue.get(frame.measure_ids[frame.measure[row]])
         area = frame.areas[frame.area[row]]
         period = frame.period(row)
         has_value, has_target = not np.isnan(value), not np.isnan(target)
-        comparators = dict(getattr(extras, "comparators", {}) or {})
+        comparators = dict(extras.comparators) if extras else {}
         unit = measure.unit
         head = f"{subject_line(measure, area)}: "
         if not has_value:
-            marker = getattr(extras, "raw_value", None)
+            marker = extras.raw_value if extras else None
             head += f"no value for {period.label}" + (f" ({marker})" if marker else "")
             if has_target:
                 head += f", target {unit.format_value(target)}"
@@ -155,7 +156,7 @@ class ToleranceRule(Rule):
                 "tolerance": tolerance if has_target else None,
                 "tolerance_rule": str(measure.tolerance) if measure.tolerance else None,
                 "unit": unit.value, "comparators": comparators,
-                "commentary": getattr(extras, "commentary", None), "owner": measure.owner,
+                "commentary": extras.commentary if extras else None, "owner": measure.owner,
                 "link": measure.link,
             },
         )

@@ -51,10 +51,6 @@ class SaveCounts:
     def total(self) -> int:
         return self.inserted + self.revised + self.updated + self.unchanged
 
-    def __add__(self, other: SaveCounts) -> SaveCounts:
-        return SaveCounts(self.inserted + other.inserted, self.revised + other.revised,
-                          self.updated + other.updated, self.unchanged + other.unchanged)
-
 
 @dataclass(frozen=True)
 class RejectedRow:

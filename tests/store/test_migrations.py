@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,6 +13,7 @@ from alembic.runtime.migration import MigrationContext
 
 from alerting.store import Store, migrate
 from alerting.store.schema import metadata
+from tests.conftest import temporary_database
 
 TABLES = {"measures", "observations", "observation_revisions", "risk_scores", "case_records",
           "rejected_rows"}
@@ -51,21 +51,12 @@ def sqlite_engine(tmp_path: Path) -> Iterator[sa.Engine]:
 @pytest.fixture
 def postgres_engine(postgres_url: str) -> Iterator[sa.Engine]:
     """A brand-new, empty PostgreSQL database on the test server, dropped afterwards."""
-    name = f"csc_alerting_mig_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(postgres_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    engine = sa.create_engine(sa.make_url(postgres_url).set(database=name))
-    try:
-        yield engine
-    finally:
-        engine.dispose()
-        with admin.connect() as conn:
-            conn.execute(sa.text(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"),
-                {"n": name})
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
-        admin.dispose()
+    with temporary_database(postgres_url, prefix="csc_alerting_mig") as url:
+        engine = sa.create_engine(url)
+        try:
+            yield engine
+        finally:
+            engine.dispose()
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
