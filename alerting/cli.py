@@ -50,10 +50,69 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--rules", type=Path, action="append",
                           help="rule files or folders (default from config)")
 
+    _notice_commands(commands)
+
     db = commands.add_parser("db", help="database schema")
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
     db_commands.add_parser("upgrade", help="apply schema migrations")
     return parser
+
+
+def _notice_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    notify = commands.add_parser(
+        "notify", help="evaluate, update alert state and deliver the notices that are due")
+    notify.add_argument("--as-of", type=_date, default=None,
+                        help="evaluation date (default today)")
+    notify.add_argument("--no-send", action="store_true",
+                        help="queue notices in the outbox but do not deliver them yet")
+
+    preview = commands.add_parser("preview", help="render a rule's notice without sending it")
+    preview.add_argument("--rule", required=True, help="rule id")
+    preview.add_argument("--receiver", help="receiver name (default: the first it routes to)")
+    preview.add_argument("--format", choices=["email", "html", "teams"], default="email",
+                         help="email (plain text), html, or teams (the Adaptive Card JSON)")
+    preview.add_argument("--as-of", type=_date, default=None,
+                         help="evaluation date (default today)")
+
+    silence = commands.add_parser("silence", help="mute alerts until a date")
+    silence_commands = silence.add_subparsers(dest="silence_command", required=True,
+                                              metavar="ACTION")
+    add = silence_commands.add_parser("add", help="add a silence")
+    add.add_argument("--alert", action="append", help="alert identity (rule|subject|area)")
+    add.add_argument("--rule", action="append", help="rule id or glob")
+    add.add_argument("--measure", action="append", help="measure id or glob")
+    add.add_argument("--area", action="append", help="area (locality) or glob")
+    add.add_argument("--team", action="append", help="team or glob")
+    add.add_argument("--label", action="append", metavar="KEY=VALUE", help="any other label")
+    add.add_argument("--until", required=True,
+                     help="end date (2026-12-31, muted through that day) or duration (2w, 36h)")
+    add.add_argument("--reason", required=True, help="why (shown in `silence list`)")
+    add.add_argument("--author", required=True, help="who is silencing")
+    listing = silence_commands.add_parser("list", help="list active silences")
+    listing.add_argument("--all", action="store_true", help="include expired silences")
+    expire = silence_commands.add_parser("expire", help="end a silence now")
+    expire.add_argument("id", help="silence id (from `silence list`)")
+
+    routes = commands.add_parser("routes", help="routing of alerts to receivers")
+    routes_commands = routes.add_subparsers(dest="routes_command", required=True,
+                                            metavar="ACTION")
+    routes_test = routes_commands.add_parser("test", help="who would receive these labels")
+    routes_test.add_argument("--labels", nargs="+", required=True, metavar="KEY=VALUE",
+                             help="alert labels, e.g. rule=cp-over-2y team='Stroud Safeguarding'")
+
+    outbox = commands.add_parser("outbox", help="notices queued, sent and dead")
+    outbox_commands = outbox.add_subparsers(dest="outbox_command", required=True,
+                                            metavar="ACTION")
+    outbox_list = outbox_commands.add_parser("list", help="list notices, newest first")
+    outbox_list.add_argument("--status", choices=["pending", "sending", "sent", "dead"])
+    outbox_list.add_argument("--limit", type=int, default=50)
+    outbox_retry = outbox_commands.add_parser("retry", help="queue dead notices again")
+    outbox_retry.add_argument("ids", nargs="*", help="notice ids (default: every dead notice)")
+    outbox_retry.add_argument("--no-send", action="store_true",
+                              help="queue them but do not deliver now")
+
+    alerts = commands.add_parser("alerts", help="list open alerts (and silenced ones)")
+    alerts.add_argument("--all", action="store_true", help="include resolved alerts")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -68,12 +127,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     if args.database:
         settings = settings.model_copy(update={"database_url": args.database})
-    from alerting import commands
+    from alerting import commands, notice_commands
 
     handler = {
         "validate": commands.validate,
         "load": commands.load,
         "evaluate": commands.evaluate,
+        "notify": notice_commands.notify_command,
+        "preview": notice_commands.preview_command,
+        "silence": notice_commands.silence_command,
+        "routes": notice_commands.routes_command,
+        "outbox": notice_commands.outbox_command,
+        "alerts": notice_commands.alerts_command,
         "db": commands.db,
     }[args.command]
     try:

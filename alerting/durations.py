@@ -67,3 +67,34 @@ def months_between(earlier: date, later: date) -> int:
     if later.day < earlier.day:
         months -= 1
     return months
+
+
+_INTERVAL_RE = re.compile(r"^\s*(?P<amount>\d+(?:\.\d+)?)\s*(?P<unit>s|min|h|d|w)\s*$")
+_INTERVAL_SECONDS = {"s": 1, "min": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def parse_interval(raw: Any) -> timedelta:
+    """A clock interval as routes and schedules write it: 30s, 15min, 4h, 1d, 1w.
+
+    Minutes are `min`, not `m`: in rule files `m` means months, so it is refused here.
+    """
+    if isinstance(raw, timedelta):
+        return raw
+    match = _INTERVAL_RE.match(raw) if isinstance(raw, str) else None
+    if match is None:
+        hint = " (use 'min' for minutes)" if isinstance(raw, str) and raw.strip().endswith("m") \
+            else ""
+        raise ValueError(f"must be an interval like 30s, 15min, 4h, 1d or 1w{hint}, got {raw!r}")
+    return timedelta(seconds=float(match["amount"]) * _INTERVAL_SECONDS[match["unit"]])
+
+
+def interval_text(interval: timedelta) -> str:
+    seconds = int(interval.total_seconds())
+    for unit, size in (("w", 604800), ("d", 86400), ("h", 3600), ("min", 60)):
+        if seconds and seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
+
+
+IntervalField = Annotated[timedelta, BeforeValidator(parse_interval),
+                          PlainSerializer(interval_text)]

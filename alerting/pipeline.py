@@ -1,19 +1,34 @@
-"""The pipeline in one place: load sources -> gather data -> evaluate rules.
+"""The pipeline in one place: load sources -> gather data -> evaluate rules -> alert state
+-> silences -> routing and grouping -> rendering -> outbox -> delivery.
 
-Later stages (alert state, routing, rendering, delivery) join here as they are built.
+Each stage lives in its own module; this one only calls them in order.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from datetime import date
+import uuid
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, replace
+from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
+from alerting.delivery import DispatchReport, dispatch, notifier_factory
 from alerting.evaluation import Evaluation, evaluate
+from alerting.findings import Finding
+from alerting.grouping import NoticeDraft, plan_notices
 from alerting.loading import LoadReport, load_path
+from alerting.rendering.render import Renderer
+from alerting.routing import Routing
 from alerting.rules import EvaluationContext, EvaluationData, RagScheme
 from alerting.ruleset import RuleSet
+from alerting.settings import Settings
+from alerting.silences import Silences
+from alerting.state import Alert, AlertState, AlertUpdate, Change, update_alerts
 from alerting.store import Store
+from alerting.store.store import utc_now
+from alerting.trends import recent_trends
+from notifiers import EMAIL, NOTIFIERS, Notice
 
 
 def load_sources(store: Store, paths: Iterable[Path]) -> list[LoadReport]:
@@ -40,7 +55,112 @@ def gather(store: Store, ruleset: RuleSet) -> EvaluationData:
 def evaluate_stored(store: Store, ruleset: RuleSet, as_of: date, *,
                     scheme: RagScheme = RagScheme.TARGET_WITH_TOLERANCE,
                     include_all: bool = False) -> Evaluation:
+    data = _data(store, ruleset)
+    return _evaluate(ruleset, data, as_of, scheme, include_all)
+
+
+def _data(store: Store, ruleset: RuleSet) -> EvaluationData:
     store.sync_measures(ruleset.catalogue)
-    data = gather(store, ruleset)
+    return gather(store, ruleset)
+
+
+def _evaluate(ruleset: RuleSet, data: EvaluationData, as_of: date, scheme: RagScheme,
+              include_all: bool = False) -> Evaluation:
     context = EvaluationContext(as_of=as_of, rag_scheme=scheme, include_all=include_all)
     return evaluate(ruleset.enabled(), data, context)
+
+
+@dataclass(frozen=True)
+class Notifying:
+    """What the notice stages need besides the data: who gets what, silences, templates."""
+
+    routing: Routing
+    silences: Silences
+    renderer: Renderer
+    settings: Settings
+
+
+@dataclass(frozen=True)
+class NotifyOutcome:
+    evaluation: Evaluation
+    updates: tuple[AlertUpdate, ...]
+    notices: tuple[Notice, ...]
+    silenced: int
+    delivery: DispatchReport | None = None
+
+
+def notify(store: Store, ruleset: RuleSet, notifying: Notifying, as_of: date, *,
+           now: datetime | None = None, deliver: bool = True,
+           clock: Callable[[], datetime] = utc_now) -> NotifyOutcome:
+    """Evaluate, update alert state, commit due notices to the outbox, then deliver them."""
+    now = now or clock()
+    data = _data(store, ruleset)
+    evaluation = _evaluate(ruleset, data, as_of, notifying.settings.rag_scheme)
+    exceptions = with_trends(evaluation.exceptions, data)
+    failed = {f.rule for f in evaluation.failures}
+    evaluated = {r.id for r in ruleset.enabled()} - failed
+    known = {r.id for r in ruleset.rules}
+    updates = update_alerts(store.alerts(), exceptions, evaluated, known, now)
+    updates = [replace(u, alert=_silenced(u.alert, notifying.silences, now)) for u in updates]
+    candidates = [u.alert for u in updates
+                  if u.alert.state is AlertState.FIRING or u.change is Change.RESOLVED]
+    plan = plan_notices(candidates, store.notification_log(), notifying.routing, now,
+                        rule_titles={r.id: r.display_title for r in ruleset.rules},
+                        rule_templates=ruleset.rule_templates())
+    notices = tuple(n for draft in plan.drafts for n in render_draft(draft, notifying, now))
+    store.commit_run([u.alert for u in updates], plan.notified, notices)
+    delivery = deliver_outbox(store, notifying.settings, clock=clock) if deliver else None
+    silenced = sum(1 for u in updates if u.alert.silenced_by and
+                   u.alert.state is AlertState.FIRING)
+    return NotifyOutcome(evaluation, tuple(updates), notices, silenced, delivery)
+
+
+def with_trends(findings: Iterable[Finding], data: EvaluationData) -> list[Finding]:
+    """Add each measure finding's recent values, for the notice's sparkline and chart."""
+    found = list(findings)
+    wanted = {(f.labels["measure"], f.area, f.period) for f in found
+              if "measure" in f.labels and f.area is not None}
+    trends = recent_trends(data.observations, wanted)
+    return [replace(f, details={**f.details, "trend": trends[key]})
+            if (key := (f.labels.get("measure", ""), f.area or "")) in trends else f
+            for f in found]
+
+
+def _silenced(alert: Alert, silences: Silences, now: datetime) -> Alert:
+    silence = silences.silencing(alert.labels, now)
+    return replace(alert, silenced_by=silence.id if silence else None)
+
+
+def render_draft(draft: NoticeDraft, notifying: Notifying, now: datetime) -> list[Notice]:
+    """One notice per channel of the draft's receiver (or per file, when redirected)."""
+    notices = []
+    redirect = notifying.settings.redirect_to_folder
+    for wanted_channel, wanted_target in draft.receiver.channels.items():
+        notifier = NOTIFIERS[wanted_channel]
+        formats = notifier.formats(wanted_target)
+        max_bytes = notifier.max_bytes(wanted_target)
+        channel, target = wanted_channel, dict(wanted_target)
+        if redirect:
+            formats = formats | NOTIFIERS["file"].formats({}) | {EMAIL}
+            target = {"folder": redirect,
+                      "to": _addresses(wanted_target) or [draft.receiver.name]}
+            channel = "file"
+        notices.append(notifying.renderer.render(
+            draft, notice_id=uuid.uuid4().hex, channel=channel, target=target,
+            formats=frozenset(formats), max_bytes=max_bytes, now=now))
+    return notices
+
+
+def _addresses(target: Mapping[str, Any]) -> list[str]:
+    to = target.get("to")
+    if isinstance(to, str):
+        return [to]
+    return [str(a) for a in to] if isinstance(to, list) else []
+
+
+def deliver_outbox(store: Store, settings: Settings, *,
+                   clock: Callable[[], datetime] = utc_now,
+                   worker: str = "dispatcher") -> DispatchReport:
+    options = {channel: settings.channel_options(channel) for channel in NOTIFIERS}
+    return dispatch(store, notifier_factory(options), settings.delivery, worker=worker,
+                    clock=clock)

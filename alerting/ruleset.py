@@ -56,6 +56,11 @@ class RuleSet:
     def enabled(self) -> tuple[Rule, ...]:
         return tuple(r for r in self.rules if r.enabled)
 
+    def rule_templates(self) -> dict[str, dict[str, str]]:
+        """Per rule, the template files it names for its part of a notice."""
+        return {r.id: {str(k): v for k, v in r.templates.items()}
+                for r in self.rules if r.templates}
+
 
 
 def yaml_files(paths: Iterable[Path]) -> list[Path]:

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -131,6 +131,9 @@ class Rule(BaseModel):
     labels: Mapping[str, str] = Field(default_factory=dict)
     select: Selection = Field(default_factory=Selection)
     enabled: bool = True
+    # Template files (in config/templates/) for this rule's part of a notice.
+    templates: Mapping[Literal["email_text", "email_html", "teams"], str] = Field(
+        default_factory=dict)
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)

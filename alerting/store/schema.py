@@ -99,3 +99,66 @@ rejected_rows = sa.Table(
     sa.Column("raw", sa.Text),
     sa.Column("rejected_at", sa.DateTime(timezone=True), nullable=False),
 )
+
+# --- alert state, notification log and outbox (migration 0002) -----------------------------
+
+alerts = sa.Table(
+    "alerts", metadata,
+    sa.Column("identity", sa.String(600), primary_key=True),
+    sa.Column("rule", sa.String(120), nullable=False),
+    sa.Column("subject", sa.String(200), nullable=False),
+    sa.Column("area", sa.String(200)),
+    sa.Column("state", sa.String(20), nullable=False),
+    sa.Column("status", sa.String(40), nullable=False),
+    sa.Column("severity", sa.String(20), nullable=False),
+    sa.Column("episode", sa.Integer, nullable=False),
+    sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("changed_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("last_seen_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("resolved_at", sa.DateTime(timezone=True)),
+    sa.Column("silenced_by", sa.String(40)),
+    sa.Column("finding", sa.Text, nullable=False),
+    sa.Index("ix_alerts_state", "state"),
+)
+
+notification_log = sa.Table(
+    "notification_log", metadata,
+    sa.Column("receiver", sa.String(120), primary_key=True),
+    sa.Column("identity", sa.String(600), primary_key=True),
+    sa.Column("episode", sa.Integer, nullable=False),
+    sa.Column("level", sa.Integer, nullable=False),
+    sa.Column("severity_rank", sa.Integer, nullable=False),
+    sa.Column("reason", sa.String(20), nullable=False),
+    sa.Column("notified_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+notices = sa.Table(
+    "notices", metadata,
+    sa.Column("id", sa.String(40), primary_key=True),
+    sa.Column("receiver", sa.String(120), nullable=False),
+    sa.Column("channel", sa.String(40), nullable=False),
+    sa.Column("subject", sa.Text, nullable=False),
+    sa.Column("alert_count", sa.Integer, nullable=False),
+    sa.Column("body", sa.Text, nullable=False),
+    sa.Column("status", sa.String(20), nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False, default=0),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("next_attempt_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("claimed_by", sa.String(120)),
+    sa.Column("claimed_at", sa.DateTime(timezone=True)),
+    sa.Column("sent_at", sa.DateTime(timezone=True)),
+    sa.Column("last_error", sa.Text),
+    sa.Index("ix_notices_due", "status", "next_attempt_at"),
+)
+
+delivery_attempts = sa.Table(
+    "delivery_attempts", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("notice_id", sa.String(40), nullable=False),
+    sa.Column("attempt", sa.Integer, nullable=False),
+    sa.Column("attempted_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("outcome", sa.String(20), nullable=False),
+    sa.Column("detail", sa.Text),
+    sa.Column("duration_ms", sa.Integer),
+    sa.Index("ix_attempts_notice", "notice_id"),
+)

@@ -21,6 +21,7 @@ from alerting.frames import CaseFrame, ObservationFrame, RiskFrame, kind_code
 from alerting.periods import PeriodKind
 from alerting.records import CaseRecord, ObservationExtras, ObservationRecord, RiskRecord
 from alerting.store import migrate
+from alerting.store.notices import NoticeStore
 from alerting.store.schema import (
     case_records,
     measures,
@@ -77,7 +78,7 @@ def _sqlite_file(url: sa.URL) -> Path | None:
     return None
 
 
-class Store:
+class Store(NoticeStore):
     """A connection to the alerting database, migrated to the current schema on open."""
 
     def __init__(self, engine: sa.Engine, clock: Clock = utc_now):

@@ -1,0 +1,1 @@
+"""Rendering notices from templates (see render.py); views.py holds what templates see."""
