@@ -138,7 +138,8 @@ def render_draft(draft: NoticeDraft, notifying: Notifying, now: datetime) -> lis
     for wanted_channel, wanted_target in draft.receiver.channels.items():
         notifier = NOTIFIERS[wanted_channel]
         formats = notifier.formats(wanted_target)
-        max_bytes = notifier.max_bytes(wanted_target)
+        max_bytes = notifier.max_bytes(wanted_target,
+                                       notifying.settings.channel_options(wanted_channel))
         channel, target = wanted_channel, dict(wanted_target)
         if redirect:
             formats = formats | NOTIFIERS["file"].formats({}) | {EMAIL}

@@ -145,7 +145,8 @@ class Notifier:
         return frozenset({EMAIL})
 
     @classmethod
-    def max_bytes(cls, target: Mapping[str, Any]) -> int | None:
+    def max_bytes(cls, target: Mapping[str, Any],
+                  options: ChannelOptions | None = None) -> int | None:
         """The largest message the channel accepts, so rendering can shorten long lists."""
         return None
 
