@@ -108,7 +108,7 @@ def notify(store: Store, ruleset: RuleSet, notifying: Notifying, as_of: date, *,
                         rule_titles={r.id: r.display_title for r in ruleset.rules},
                         rule_templates=ruleset.rule_templates())
     notices = tuple(n for draft in plan.drafts for n in render_draft(draft, notifying, now))
-    store.commit_run([u.alert for u in updates], plan.notified, notices)
+    store.commit_run([u.alert for u in updates], plan.notified, notices, now=now)
     delivery = deliver_outbox(store, notifying.settings, clock=clock) if deliver else None
     silenced = sum(1 for u in updates if u.alert.silenced_by and
                    u.alert.state is AlertState.FIRING)

@@ -77,7 +77,7 @@ def alert_view(due: DueAlert, rule_titles: Mapping[str, str],
     unit = _unit(details)
     status = Status(finding.get("status", alert.status.value))
     polarity = details.get("polarity")
-    trend = list(finding.get("trend") or [])
+    trend = list(details.get("trend") or [])
     view: dict[str, Any] = {
         "identity": alert.identity,
         "reason": due.reason.value,

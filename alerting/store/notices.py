@@ -129,9 +129,9 @@ class NoticeStore:
         }
 
     def commit_run(self, changed_alerts: Sequence[Alert], log: Sequence[Notified],
-                   new_notices: Sequence[Notice]) -> None:
+                   new_notices: Sequence[Notice], *, now: datetime | None = None) -> None:
         """Alert states, notification log and notices of one run, all or nothing."""
-        now = self.clock()
+        now = now or self.clock()
         with self.engine.begin() as conn:
             _replace(conn, alerts, [alerts.c.identity], [_alert_row(a) for a in changed_alerts])
             _replace(conn, notification_log,
