@@ -46,7 +46,7 @@ rules:
 
 def recipients(smtp_port: int, teams_url: str | None = None, *, repeat: str = "7d",
                send_resolved: bool = True) -> str:
-    teams = f"\n    teams: {{url: '{teams_url}'}}" if teams_url else ""
+    teams = f"\n        teams: {{url: '{teams_url}'}}" if teams_url else ""
     return textwrap.dedent(f"""
     receivers:
       - name: performance
@@ -66,7 +66,7 @@ def recipients(smtp_port: int, teams_url: str | None = None, *, repeat: str = "7
           continue: true
         - match: {{rule_type: case_duration}}
           receiver: head-of-service
-    """).replace("\n    teams", "\n        teams")
+    """)
 
 
 @dataclass
@@ -78,6 +78,8 @@ class Council:
     smtp_port: int
     teams_url: str | None = None
     now: datetime = datetime(2026, 11, 2, 7, 0, tzinfo=UTC)
+    teams_timeout: float = 5.0
+    max_attempts: int = 12
     outcomes: list[NotifyOutcome] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -98,8 +100,11 @@ class Council:
             silences=str(self.root / "silences.yaml"), authority="Testshire",
             link="https://intranet.example.gov.uk/dashboard",
             notifiers={"email": {"host": "127.0.0.1", "port": self.smtp_port,
-                                 "security": "none", "timeout": 5}},
-            delivery=DeliverySettings(first_retry=timedelta(seconds=1),
+                                 "security": "none", "timeout": 5},
+                       "teams": {"timeout": self.teams_timeout}},
+            delivery=DeliverySettings(first_retry=timedelta(seconds=10),
+                                      max_retry=timedelta(minutes=10),
+                                      max_attempts=self.max_attempts,
                                       wait_for_retries=timedelta(0)),
         )
 
