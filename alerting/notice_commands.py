@@ -196,8 +196,7 @@ def silence_command(args: argparse.Namespace, settings: Settings) -> int:
     current = load_silences(path)
     for problem in current.problems:
         print(problem, file=sys.stderr)
-    shown = [s for s in current.silences if args.all or s.is_active(now) or
-             (s.starts is not None and s.starts > now)]
+    shown = [s for s in current.silences if args.all or now < s.ends]
     if not shown:
         print("No active silences." if not args.all else "No silences.")
         return 1 if current.problems else 0

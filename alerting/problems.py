@@ -131,7 +131,8 @@ def _plain(error: Mapping[str, Any], model: type[BaseModel] | None) -> str:
         name = str(loc[-1]) if loc else field
         hint = ""
         if model is not None and len(loc) == 1:
-            close = difflib.get_close_matches(name, list(model.model_fields), n=1)
+            names = [field.alias or key for key, field in model.model_fields.items()]
+            close = difflib.get_close_matches(name, names, n=1)
             if close:
                 hint = f" (did you mean '{close[0]}'?)"
         return f"unknown field '{field}'{hint}"

@@ -99,7 +99,7 @@ class Route(BaseModel):
 
     def matches(self, labels: Mapping[str, str]) -> bool:
         if self.min_severity is not None:
-            severity = labels.get("severity") or ""
+            severity = (labels.get("severity") or "").casefold()
             if severity not in {s.value for s in Severity} or \
                     Severity(severity).rank < self.min_severity.rank:
                 return False
@@ -122,7 +122,8 @@ def _inherit(parent: RouteSettings, route: Route, path: str) -> RouteSettings:
     return RouteSettings(
         receiver=route.receiver or parent.receiver,
         group=route.group or parent.group,
-        repeat_interval=route.repeat_interval or parent.repeat_interval,
+        repeat_interval=parent.repeat_interval if route.repeat_interval is None
+        else route.repeat_interval,
         send_resolved=parent.send_resolved if route.send_resolved is None
         else route.send_resolved,
         templates={**(parent.templates or {}), **route.templates},
@@ -179,6 +180,13 @@ def _check_receiver(document: YamlDocument, index: int,
     base: tuple[str | int, ...] = ("receivers", index)
     label = f"receiver {entry.get('name')!r}"
     problems: list[Problem] = []
+    for key, value in entry.items():
+        if key not in _RECEIVER_FIELDS and not isinstance(value, Mapping):
+            problems.append(Problem(document.file, document.line_of((*base, key)),
+                                    f"{label}: {key} must be a mapping of its settings "
+                                    f"(e.g. to: [...] or url: ...)"))
+    if problems:
+        return None, problems
     try:
         receiver = Receiver.model_validate(_receiver_from_entry(entry))
     except ValidationError as exc:
@@ -203,11 +211,15 @@ def _check_receiver(document: YamlDocument, index: int,
     return (None if problems else receiver), problems
 
 
-def _route_receivers(route: Route) -> Iterator[str]:
-    if route.receiver:
-        yield route.receiver
-    for child in route.routes:
-        yield from _route_receivers(child)
+def _raw_receivers(route: Any) -> Iterator[str]:
+    """Receiver names in the route tree as written (also when the tree has other errors)."""
+    if not isinstance(route, Mapping):
+        return
+    if isinstance(route.get("receiver"), str):
+        yield route["receiver"]
+    children = route.get("routes")
+    for child in children if isinstance(children, list) else []:
+        yield from _raw_receivers(child)
 
 
 def load_routing(path: Path) -> Routing:
@@ -240,21 +252,21 @@ def load_routing(path: Path) -> Routing:
     for key in unknown:
         problems.append(Problem(document.file, document.line_of((key,)),
                                 f"unknown field '{key}' (expected receivers and route)"))
+    route: Route | None = None
     try:
         route = Route.model_validate(raw.get("route") or {})
     except ValidationError as exc:
         problems.extend(problems_from_validation(exc, document, ("route",), "route", Route))
-        raise ProblemsFound(problems) from None
-    if not route.receiver:
+    if route is not None and not route.receiver:
         problems.append(Problem(document.file, document.line_of(("route",)),
                                 "route: receiver is required at the top of the tree "
                                 "(it takes every alert no other route takes)"))
     named = {r.name for r in receivers.values()}
-    for name in sorted(set(_route_receivers(route)) - named):
+    for name in sorted(set(_raw_receivers(raw.get("route"))) - named):
         if not any(p.message.startswith(f"receiver {name!r}") for p in problems):
             problems.append(Problem(document.file, _line_of_receiver(document, name),
                                     f"route: receiver '{name}' is not defined under receivers"))
-    if problems:
+    if problems or route is None:
         raise ProblemsFound(problems)
     return Routing(receivers, route, document.file)
 

@@ -38,7 +38,14 @@ def _as_tuple(raw: Any) -> Any:
 
 
 def _when(raw: Any, *, end_of_day: bool) -> Any:
-    """A date means the whole day (an `ends` date mutes through that day)."""
+    """A date means the whole day (an `ends` date mutes through that day); a time without
+    a zone is UTC. Text ('2026-03-31', '2026-03-31 18:00') is read as YAML would."""
+    if isinstance(raw, str):
+        text = raw.strip()
+        try:
+            raw = date.fromisoformat(text) if len(text) == 10 else datetime.fromisoformat(text)
+        except ValueError:
+            return raw
     if isinstance(raw, date) and not isinstance(raw, datetime):
         return datetime.combine(raw, time.max if end_of_day else time.min, tzinfo=UTC)
     if isinstance(raw, datetime) and raw.tzinfo is None:
@@ -95,14 +102,18 @@ class Silence(BaseModel):
 
     def matchers(self) -> dict[str, tuple[str, ...]]:
         found = {name: getattr(self, name) for name in _MATCHERS if getattr(self, name)}
-        found.update(self.labels)
+        for name, patterns in self.labels.items():
+            if name not in found:
+                found[name] = patterns
         return found
 
     def is_active(self, now: datetime) -> bool:
         return (self.starts is None or self.starts <= now) and now < self.ends
 
     def matches(self, labels: Mapping[str, str]) -> bool:
-        for name, patterns in self.matchers().items():
+        every = [(name, getattr(self, name)) for name in _MATCHERS if getattr(self, name)]
+        every += list(self.labels.items())
+        for name, patterns in every:
             value = labels.get(name)
             if value is None:
                 return False
@@ -126,7 +137,8 @@ class Silence(BaseModel):
         for name in ("starts", "ends", "created"):
             value = getattr(self, name)
             if value is not None:
-                data[name] = value.isoformat(timespec="seconds")
+                data[name] = value.isoformat(timespec="seconds" if not value.microsecond
+                                             else "microseconds")
         data["reason"] = self.reason
         data["author"] = self.author
         return data
@@ -160,7 +172,15 @@ def load_silences(path: Path) -> Silences:
     except ProblemsFound as exc:
         return Silences(path, (), exc.problems)
     raw = document.data or {}
-    entries = raw.get("silences") if isinstance(raw, Mapping) else None
+    if not isinstance(raw, Mapping):
+        return Silences(path, (), (Problem(document.file, 1,
+                                           "must be a mapping with a 'silences' list"),))
+    unknown = [key for key in raw if key != "silences"]
+    if unknown:
+        return Silences(path, (), tuple(
+            Problem(document.file, document.line_of((str(key),)),
+                    f"unknown field '{key}' (did you mean 'silences'?)") for key in unknown))
+    entries = raw.get("silences")
     if entries is None:
         entries = []
     if not isinstance(entries, list):

@@ -8,9 +8,9 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from alerting.periods import parse_period
 from alerting.pipeline import Notifying, NotifyOutcome, notify
 from alerting.records import CaseRecord, ObservationRecord
-from alerting.periods import parse_period
 from alerting.rendering.render import Renderer, ServiceInfo
 from alerting.routing import load_routing
 from alerting.ruleset import RuleSet, load_rules

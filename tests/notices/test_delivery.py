@@ -237,7 +237,8 @@ def test_killed_after_commit_then_restarted_delivers_each_notice_exactly_once(
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     command = [sys.executable, "-c", KILLER, "--config", str(cli_council), "notify",
                "--as-of", "2026-09-30"]
-    killed = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+    killed = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120,
+                            check=False)
     assert killed.returncode == -9
     assert messages(smtp) == []
     store = Store.open(f"sqlite:///{cli_council.parent / 'db.sqlite3'}")
@@ -247,7 +248,7 @@ def test_killed_after_commit_then_restarted_delivers_each_notice_exactly_once(
         restart = [sys.executable, "-m", "alerting", "--config", str(cli_council), "notify",
                    "--as-of", "2026-09-30"]
         for _ in range(2):  # the restart delivers; a further run finds nothing new
-            done = subprocess.run(restart, env=env, capture_output=True, text=True,
+            done = subprocess.run(restart, env=env, capture_output=True, text=True, check=False,
                                   timeout=120)
             assert done.returncode == 0, done.stderr
         assert store.outbox_counts() == {"pending": 0, "sending": 0, "sent": 3, "dead": 0}

@@ -178,7 +178,7 @@ def test_route_template_override_and_strict_undefined(tmp_path: Path) -> None:
     notice = render(draft([finding(1)], templates={"email_text": "short.txt.j2"}),
                     frozenset({EMAIL}), renderer=renderer)
     assert notice.text == "1 for Cotswolds <locality>"
-    with pytest.raises(TemplateProblem, match="broken.txt.j2: 'recevier' is undefined"):
+    with pytest.raises(TemplateProblem, match=r"broken\.txt\.j2: 'recevier' is undefined"):
         render(draft([finding(1)], templates={"email_text": "broken.txt.j2"}),
                frozenset({EMAIL}), renderer=renderer)
 
