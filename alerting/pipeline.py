@@ -143,6 +143,7 @@ def render_draft(draft: NoticeDraft, notifying: Notifying, now: datetime) -> lis
         channel, target = wanted_channel, dict(wanted_target)
         if redirect:
             formats = formats | NOTIFIERS["file"].formats({}) | {EMAIL}
+            max_bytes = max_bytes or NOTIFIERS["file"].max_bytes({})
             target = {"folder": redirect,
                       "to": _addresses(wanted_target) or [draft.receiver.name]}
             channel = "file"

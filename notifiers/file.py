@@ -22,7 +22,7 @@ from pydantic import Field, ValidationError
 from notifiers.base import ADAPTIVE_CARD, EMAIL, ChannelOptions, DeliveryResult, Notice, Notifier
 from notifiers.email import AddressList, EmailTarget, build_message
 from notifiers.http import validation_detail
-from notifiers.teams import adaptive_envelope
+from notifiers.teams import MAX_BYTES, adaptive_envelope
 
 
 class FileOptions(ChannelOptions):
@@ -49,6 +49,12 @@ class FileNotifier(Notifier):
     @classmethod
     def formats(cls, target: Mapping[str, Any]) -> frozenset[str]:
         return frozenset({EMAIL, ADAPTIVE_CARD})
+
+    @classmethod
+    def max_bytes(cls, target: Mapping[str, Any],
+                  options: ChannelOptions | None = None) -> int | None:
+        """The card written is the one Teams would take, so it keeps to Teams' limit."""
+        return MAX_BYTES
 
     def send(self, notice: Notice) -> DeliveryResult:
         try:
