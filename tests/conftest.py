@@ -87,3 +87,12 @@ def sqlite_store(tmp_path: Path) -> Iterator[Store]:
         yield opened
     finally:
         opened.close()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_structlog() -> Iterator[None]:
+    """CLI tests configure logging (WARNING and up); later tests capture debug events."""
+    yield
+    import structlog
+
+    structlog.reset_defaults()
