@@ -11,7 +11,15 @@ from zoneinfo import ZoneInfo
 
 from alerting.durations import interval_text, parse_duration, parse_interval
 from alerting.grouping import NoticeDraft
-from alerting.pipeline import Notifying, deliver_outbox, notify, render_draft
+from alerting.pipeline import (
+    Notifying,
+    deliver_outbox,
+    evaluate_data,
+    notify,
+    read_data,
+    render_draft,
+    with_trends,
+)
 from alerting.problems import ProblemsFound
 from alerting.rendering.render import Renderer, ServiceInfo, TemplateProblem
 from alerting.rendering.views import DueAlert
@@ -102,15 +110,13 @@ def preview_command(args: argparse.Namespace, settings: Settings) -> int:
     if args.rule not in {r.id for r in ruleset.rules}:
         print(f"error: no rule '{args.rule}' in {', '.join(settings.rules)}", file=sys.stderr)
         return 2
-    from alerting.pipeline import _data, _evaluate, with_trends
-
     store = Store.open(settings.database_url)
     try:
-        data = _data(store, ruleset)
+        data = read_data(store, ruleset)
     finally:
         store.close()
     as_of = args.as_of or today()
-    evaluation = _evaluate(ruleset, data, as_of, settings.rag_scheme)
+    evaluation = evaluate_data(ruleset, data, as_of, settings.rag_scheme)
     findings = with_trends([f for f in evaluation.exceptions if f.rule == args.rule], data)
     now = utc_now()
     alerts = [u.alert for u in update_alerts({}, findings, {args.rule}, {args.rule}, now)]
@@ -120,15 +126,14 @@ def preview_command(args: argparse.Namespace, settings: Settings) -> int:
     receiver = _preview_receiver(setup.routing, args.receiver, alerts[0].labels)
     if receiver is None:
         return 2
-    draft = NoticeDraft(receiver, tuple(DueAlert(a, NotifyReason.FIRST) for a in alerts),
-                        rule_titles={r.id: r.display_title for r in ruleset.rules},
-                        rule_templates=ruleset.rule_templates())
     channel = "teams" if args.format == "teams" else "email"
     target = {"url": "https://example.invalid/preview"} if channel == "teams" \
         else {"to": ["preview@example.invalid"]}
     preview_receiver = receiver.model_copy(update={"channels": {channel: target}})
-    draft = NoticeDraft(preview_receiver, draft.alerts, rule_titles=draft.rule_titles,
-                        rule_templates=draft.rule_templates)
+    draft = NoticeDraft(preview_receiver,
+                        tuple(DueAlert(a, NotifyReason.FIRST) for a in alerts),
+                        rule_titles={r.id: r.display_title for r in ruleset.rules},
+                        rule_templates=ruleset.rule_templates())
     preview_settings = setup.settings.model_copy(update={"redirect_to_folder": None})
     try:
         notice = render_draft(draft, Notifying(setup.routing, setup.silences, setup.renderer,

@@ -55,16 +55,16 @@ def gather(store: Store, ruleset: RuleSet) -> EvaluationData:
 def evaluate_stored(store: Store, ruleset: RuleSet, as_of: date, *,
                     scheme: RagScheme = RagScheme.TARGET_WITH_TOLERANCE,
                     include_all: bool = False) -> Evaluation:
-    data = _data(store, ruleset)
-    return _evaluate(ruleset, data, as_of, scheme, include_all)
+    data = read_data(store, ruleset)
+    return evaluate_data(ruleset, data, as_of, scheme, include_all)
 
 
-def _data(store: Store, ruleset: RuleSet) -> EvaluationData:
+def read_data(store: Store, ruleset: RuleSet) -> EvaluationData:
     store.sync_measures(ruleset.catalogue)
     return gather(store, ruleset)
 
 
-def _evaluate(ruleset: RuleSet, data: EvaluationData, as_of: date, scheme: RagScheme,
+def evaluate_data(ruleset: RuleSet, data: EvaluationData, as_of: date, scheme: RagScheme,
               include_all: bool = False) -> Evaluation:
     context = EvaluationContext(as_of=as_of, rag_scheme=scheme, include_all=include_all)
     return evaluate(ruleset.enabled(), data, context)
@@ -94,8 +94,8 @@ def notify(store: Store, ruleset: RuleSet, notifying: Notifying, as_of: date, *,
            clock: Callable[[], datetime] = utc_now) -> NotifyOutcome:
     """Evaluate, update alert state, commit due notices to the outbox, then deliver them."""
     now = now or clock()
-    data = _data(store, ruleset)
-    evaluation = _evaluate(ruleset, data, as_of, notifying.settings.rag_scheme)
+    data = read_data(store, ruleset)
+    evaluation = evaluate_data(ruleset, data, as_of, notifying.settings.rag_scheme)
     exceptions = with_trends(evaluation.exceptions, data)
     failed = {f.rule for f in evaluation.failures}
     evaluated = {r.id for r in ruleset.enabled()} - failed
