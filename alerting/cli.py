@@ -51,6 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
                           help="rule files or folders (default from config)")
 
     _notice_commands(commands)
+    _service_commands(commands)
 
     db = commands.add_parser("db", help="database schema")
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
@@ -115,19 +116,67 @@ def _notice_commands(commands: argparse._SubParsersAction[argparse.ArgumentParse
     alerts.add_argument("--all", action="store_true", help="include resolved alerts")
 
 
+def _service_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    run = commands.add_parser(
+        "run", help="one full run now: load sources, evaluate, update alerts, deliver")
+    run.add_argument("--job", help="run this schedule's job (default: every source and rule)")
+    run.add_argument("--as-of", type=_date, default=None,
+                     help="evaluation date (default: the job's, usually today)")
+    run.add_argument("--worker", help="name recorded in the run history (default: host name)")
+
+    worker = commands.add_parser(
+        "worker", help="run the schedules from the config until stopped (SIGTERM, Ctrl-C)")
+    worker.add_argument("--name", help="worker name (default: $CSC_ALERTING_WORKER_NAME or "
+                                       "the host name)")
+
+    status = commands.add_parser(
+        "status", help="last run, next run, open alerts, outbox; exit 1 when unhealthy")
+    status.add_argument("--worker", help="the worker whose heartbeat to check (default: "
+                                         "$CSC_ALERTING_WORKER_NAME or the host name)")
+    status.add_argument("--format", choices=["text", "json"], default="text")
+    status.add_argument("--quiet", action="store_true",
+                        help="print only when unhealthy (for health checks)")
+    status.add_argument("--strict", action="store_true",
+                        help="exit 1 on warnings too (a broken rule file, a stale source)")
+
+    runs = commands.add_parser("runs", help="the run history, newest first")
+    runs.add_argument("--limit", type=int, default=20)
+    runs.add_argument("--job", help="only this job's runs")
+    runs.add_argument("--format", choices=["table", "json"], default="table")
+
+    config = commands.add_parser("config", help="the service configuration")
+    config_commands = config.add_subparsers(dest="config_command", required=True,
+                                            metavar="ACTION")
+    config_commands.add_parser(
+        "check", help="check config/service.yaml and every file it names; show the schedules")
+
+
+_SERVICE = {"run", "worker"}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    configure_logging(args.verbose)
+    # `run` and `worker` log to stdout, as a service manager expects (the worker at INFO,
+    # a manual run at WARNING unless -v); the others keep stdout for their output.
+    service = args.command in _SERVICE
+    configure_logging(args.verbose + (1 if args.command == "worker" else 0),
+                      stream=sys.stdout if service else sys.stderr)
     try:
         settings = load_settings(args.config)
     except ProblemsFound as exc:
+        if args.command == "status":
+            print("csc-alerting: UNHEALTHY: the service config has errors:")
         for problem in exc.problems:
-            print(problem, file=sys.stderr)
-        return 2
+            print(problem, file=sys.stdout if args.command == "status" else sys.stderr)
+        # A health check must answer 0 or 1 (Docker reserves 2).
+        return 1 if args.command in {"status", "config"} else 2
     if args.database:
         settings = settings.model_copy(update={"database_url": args.database})
-    from alerting import commands, notice_commands
+    from alerting import commands, notice_commands, service_commands
+    from alerting.logs import register_secrets
+
+    register_secrets(settings)
 
     handler = {
         "validate": commands.validate,
@@ -140,6 +189,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         "outbox": notice_commands.outbox_command,
         "alerts": notice_commands.alerts_command,
         "db": commands.db,
+        "run": service_commands.run_command,
+        "worker": service_commands.worker_command,
+        "status": service_commands.status_command,
+        "runs": service_commands.runs_command,
+        "config": service_commands.config_check,
     }[args.command]
     try:
         return handler(args, settings)

@@ -82,16 +82,22 @@ def _outcome(result: DeliveryResult, entry: OutboxEntry, policy: DeliverySetting
 def dispatch(store: Store, build: NotifierFactory, policy: DeliverySettings, *,
              worker: str = "dispatcher", clock: Callable[[], datetime] = utc_now,
              sleep: Callable[[float], None] = time.sleep,
-             wait_for_retries: timedelta | None = None) -> DispatchReport:
+             wait_for_retries: timedelta | None = None,
+             stop: Callable[[], bool] | None = None) -> DispatchReport:
     """Send every due notice; then, for up to `wait_for_retries`, wait for retries that fall
-    due and send them too. What is still pending is left for the next run."""
+    due and send them too. What is still pending is left for the next run.
+
+    `stop` is asked between notices: when it says stop (SIGTERM), the notice being sent
+    is finished and the rest of the batch is handed back to the queue at once.
+    """
     report = DispatchReport()
     wait = policy.wait_for_retries if wait_for_retries is None else wait_for_retries
     deadline = clock() + wait
-    while True:
+    stopping = stop or (lambda: False)
+    while not stopping():
         claimed = store.claim_due_notices(worker, now=clock(), lease=policy.lease)
         if claimed:
-            _send_batch(store, build, policy, claimed, worker, clock, report)
+            _send_batch(store, build, policy, claimed, worker, clock, report, stopping)
             continue
         upcoming = [e.next_attempt_at for e in store.outbox(["pending"])]
         now = clock()
@@ -105,7 +111,7 @@ def dispatch(store: Store, build: NotifierFactory, policy: DeliverySettings, *,
 
 def _send_batch(store: Store, build: NotifierFactory, policy: DeliverySettings,
                 claimed: list[OutboxEntry], worker: str, clock: Callable[[], datetime],
-                report: DispatchReport) -> None:
+                report: DispatchReport, stopping: Callable[[], bool]) -> None:
     by_channel: dict[str, list[OutboxEntry]] = defaultdict(list)
     for entry in claimed:
         by_channel[entry.channel].append(entry)
@@ -117,6 +123,9 @@ def _send_batch(store: Store, build: NotifierFactory, policy: DeliverySettings,
             continue
         with build(channel) as notifier:
             for entry in entries:
+                if stopping():
+                    store.release_claims([e.id for e in claimed], worker=worker)
+                    return
                 result, elapsed = _attempt(notifier, entry)
                 _record(store, entry, result, elapsed, policy, worker, clock, report)
 

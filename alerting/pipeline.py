@@ -7,9 +7,10 @@ Each stage lives in its own module; this one only calls them in order.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
+from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,7 @@ from alerting.grouping import NoticeDraft, plan_notices
 from alerting.loading import LoadReport, load_path
 from alerting.rendering.render import Renderer
 from alerting.routing import Routing
-from alerting.rules import EvaluationContext, EvaluationData, RagScheme
+from alerting.rules import EvaluationContext, EvaluationData, RagScheme, Rule
 from alerting.ruleset import RuleSet
 from alerting.settings import Settings
 from alerting.silences import Silences
@@ -65,9 +66,20 @@ def read_data(store: Store, ruleset: RuleSet) -> EvaluationData:
 
 
 def evaluate_data(ruleset: RuleSet, data: EvaluationData, as_of: date, scheme: RagScheme,
-              include_all: bool = False) -> Evaluation:
+                  include_all: bool = False, only: Collection[str] | None = None) -> Evaluation:
+    """Evaluate the enabled rules (or only those with the ids in `only`) as of a date."""
     context = EvaluationContext(as_of=as_of, rag_scheme=scheme, include_all=include_all)
-    return evaluate(ruleset.enabled(), data, context)
+    return evaluate(selected_rules(ruleset, only), data, context)
+
+
+def selected_rules(ruleset: RuleSet, only: Collection[str] | None) -> tuple[Rule, ...]:
+    return tuple(r for r in ruleset.enabled() if only is None or r.id in only)
+
+
+def rule_ids(ruleset: RuleSet, patterns: Iterable[str]) -> set[str]:
+    """The ids of the rules a schedule names (ids or globs such as cp-* or *)."""
+    wanted = tuple(patterns)
+    return {r.id for r in ruleset.rules if any(fnmatchcase(r.id, p) for p in wanted)}
 
 
 @dataclass(frozen=True)
@@ -91,16 +103,22 @@ class NotifyOutcome:
 
 def notify(store: Store, ruleset: RuleSet, notifying: Notifying, as_of: date, *,
            now: datetime | None = None, deliver: bool = True,
-           clock: Callable[[], datetime] = utc_now) -> NotifyOutcome:
-    """Evaluate, update alert state, commit due notices to the outbox, then deliver them."""
+           clock: Callable[[], datetime] = utc_now,
+           only: Collection[str] | None = None) -> NotifyOutcome:
+    """Evaluate, update alert state, commit due notices to the outbox, then deliver them.
+
+    With `only`, just those rules are evaluated; other rules' alerts are left as they are.
+    """
     now = now or clock()
     data = read_data(store, ruleset)
-    evaluation = evaluate_data(ruleset, data, as_of, notifying.settings.rag_scheme)
+    evaluation = evaluate_data(ruleset, data, as_of, notifying.settings.rag_scheme, only=only)
     exceptions = with_trends(evaluation.exceptions, data)
     failed = {f.rule for f in evaluation.failures}
-    evaluated = {r.id for r in ruleset.enabled()} - failed
+    evaluated = {r.id for r in selected_rules(ruleset, only)} - failed
     known = {r.id for r in ruleset.rules}
-    updates = update_alerts(store.alerts(), exceptions, evaluated, known, now)
+    # The service's own alerts (service:*) are kept by the self-monitoring checks.
+    previous = {k: a for k, a in store.alerts().items() if not a.rule.startswith("service:")}
+    updates = update_alerts(previous, exceptions, evaluated, known, now)
     updates = [replace(u, alert=_silenced(u.alert, notifying.silences, now)) for u in updates]
     candidates = [u.alert for u in updates
                   if u.alert.state is AlertState.FIRING or u.change is Change.RESOLVED]
@@ -162,7 +180,9 @@ def _addresses(target: Mapping[str, Any]) -> list[str]:
 
 def deliver_outbox(store: Store, settings: Settings, *,
                    clock: Callable[[], datetime] = utc_now,
-                   worker: str = "dispatcher") -> DispatchReport:
+                   worker: str = "dispatcher",
+                   wait_for_retries: timedelta | None = None,
+                   stop: Callable[[], bool] | None = None) -> DispatchReport:
     options = {channel: settings.channel_options(channel) for channel in NOTIFIERS}
     return dispatch(store, notifier_factory(options), settings.delivery, worker=worker,
-                    clock=clock)
+                    clock=clock, wait_for_retries=wait_for_retries, stop=stop)

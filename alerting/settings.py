@@ -9,15 +9,18 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from alerting.durations import IntervalField
+from alerting.loading.contract import TableKind
 from alerting.problems import Problem, ProblemsFound, problems_from_validation, read_yaml
 from alerting.rules import RagScheme
+from alerting.schedules import cron_trigger, time_zone
 from notifiers import NOTIFIERS, ChannelOptions
 
 DEFAULT_CONFIG = Path("config/service.yaml")
@@ -40,6 +43,94 @@ class DeliverySettings(BaseModel):
     lease: IntervalField = timedelta(minutes=15)
 
 
+class SqlSource(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    url: str = Field(min_length=1)
+    query: str = Field(min_length=1)
+
+
+class SourceSettings(BaseModel):
+    """A data source a job loads: a CSV/XLSX file or folder, or a SQL query.
+
+    `refresh` is how often it is expected to change; a source unchanged for longer is
+    reported to the admin as stale.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9._-]+$")
+    path: str | None = None
+    sql: SqlSource | None = None
+    kind: TableKind | None = None
+    refresh: IntervalField | None = None
+
+    @model_validator(mode="after")
+    def _one_place(self) -> SourceSettings:
+        if (self.path is None) == (self.sql is None):
+            raise ValueError("give exactly one of path (a file or folder) or sql (url, query)")
+        return self
+
+
+class ScheduleSettings(BaseModel):
+    """A job the worker runs: load these sources, then evaluate these rules (ids or globs)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9._-]+$")
+    cron: str
+    sources: tuple[str, ...] = ()
+    rules: tuple[str, ...] = ("*",)
+    # The evaluation date: "today" (in the service's time zone) or a fixed date for demos.
+    as_of: str = "today"
+
+    @field_validator("cron")
+    @classmethod
+    def _cron(cls, value: str) -> str:
+        cron_trigger(value, time_zone("UTC"))
+        return value
+
+    @field_validator("as_of")
+    @classmethod
+    def _as_of(cls, value: Any) -> str:
+        text = str(value)
+        if text != "today":
+            try:
+                date.fromisoformat(text)
+            except ValueError:
+                raise ValueError(f"must be 'today' or a date like 2021-09-30, got {text!r}") \
+                    from None
+        return text
+
+
+class WorkerSettings(BaseModel):
+    """How `alerting worker` behaves between and around its jobs."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    # A run that starts late (server asleep, worker restarting) still runs within this time.
+    misfire_grace_time: IntervalField = timedelta(hours=1)
+    # Delivery of due retries and the self-checks run this often between jobs.
+    dispatch_every: IntervalField = timedelta(minutes=1)
+    check_every: IntervalField = timedelta(minutes=5)
+    # How long a job waits for another worker's job to finish before giving up.
+    lock_wait: IntervalField = timedelta(minutes=10)
+    # `alerting status` is unhealthy when the worker's heartbeat is older than this.
+    heartbeat_max_age: IntervalField = timedelta(minutes=5)
+
+
+class OperationsSettings(BaseModel):
+    """Self-monitoring: who is told when the service cannot do its job."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    admin: str | None = None  # receiver for operations notices
+    rule_authors: str | None = None  # also told when a rule file is broken
+    repeat_interval: IntervalField = timedelta(days=1)
+    backlog_warn: int = Field(default=200, ge=1)  # notices waiting
+    backlog_age: IntervalField = timedelta(hours=1)  # oldest waiting notice
+
+
 class Settings(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -55,6 +146,43 @@ class Settings(BaseModel):
     redirect_to_folder: str | None = None
     notifiers: dict[str, ChannelOptions] = Field(default_factory=dict)
     delivery: DeliverySettings = Field(default_factory=DeliverySettings)
+    timezone: str = "Europe/London"
+    sources: tuple[SourceSettings, ...] = ()
+    schedules: tuple[ScheduleSettings, ...] = ()
+    worker: WorkerSettings = Field(default_factory=WorkerSettings)
+    operations: OperationsSettings = Field(default_factory=OperationsSettings)
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        time_zone(value)
+        return value
+
+    @model_validator(mode="after")
+    def _names(self) -> Settings:
+        sources = [s.name for s in self.sources]
+        repeated = sorted({n for n in sources if sources.count(n) > 1})
+        if repeated:
+            raise ValueError(f"source name(s) used twice: {', '.join(repeated)}")
+        jobs = [j.name for j in self.schedules]
+        repeated = sorted({n for n in jobs if jobs.count(n) > 1})
+        if repeated:
+            raise ValueError(f"schedule name(s) used twice: {', '.join(repeated)}")
+        for job in self.schedules:
+            unknown = [n for n in job.sources if n not in sources]
+            if unknown:
+                raise ValueError(f"schedule '{job.name}' names unknown source(s) "
+                                 f"{', '.join(unknown)} (sources: {', '.join(sources) or 'none'})")
+        return self
+
+    def zone(self) -> ZoneInfo:
+        return time_zone(self.timezone)
+
+    def source(self, name: str) -> SourceSettings:
+        return next(s for s in self.sources if s.name == name)
+
+    def schedule(self, name: str) -> ScheduleSettings:
+        return next(j for j in self.schedules if j.name == name)
 
     @field_validator("notifiers", mode="before")
     @classmethod
@@ -78,8 +206,13 @@ class Settings(BaseModel):
         return self.notifiers.get(channel) or NOTIFIERS[channel].Options()
 
 
-def interpolate(value: Any, missing: list[str]) -> Any:
-    """Replace ${VAR} (or ${VAR:-default}) in every string of a parsed YAML value."""
+def interpolate(value: Any, missing: list[tuple[str, tuple[str | int, ...]]],
+                where: tuple[str | int, ...] = ()) -> Any:
+    """Replace ${VAR} (or ${VAR:-default}) in every string of a parsed YAML value.
+
+    Each variable that is unset and has no default is added to `missing` with the place it
+    was used, so the error can name the line.
+    """
     if isinstance(value, str):
         def replace(match: re.Match[str]) -> str:
             name, default = match.group(1), match.group(2)
@@ -87,13 +220,13 @@ def interpolate(value: Any, missing: list[str]) -> Any:
                 return os.environ[name]
             if default is not None:
                 return default
-            missing.append(name)
+            missing.append((name, where))
             return ""
         return _ENV_RE.sub(replace, value)
     if isinstance(value, Mapping):
-        return {k: interpolate(v, missing) for k, v in value.items()}
+        return {k: interpolate(v, missing, (*where, str(k))) for k, v in value.items()}
     if isinstance(value, list):
-        return [interpolate(v, missing) for v in value]
+        return [interpolate(v, missing, (*where, i)) for i, v in enumerate(value)]
     return value
 
 
@@ -106,12 +239,13 @@ def load_settings(path: Path | None = None) -> Settings:
         raw = document.data or {}
         if not isinstance(raw, Mapping):
             raise ProblemsFound([Problem(document.file, 1, "must be a mapping of settings")])
-        missing: list[str] = []
+        missing: list[tuple[str, tuple[str | int, ...]]] = []
         data = interpolate(raw, missing)
         if missing:
-            raise ProblemsFound([Problem(document.file, None,
-                                         f"environment variable {name} is not set")
-                                 for name in sorted(set(missing))])
+            raise ProblemsFound([Problem(document.file, document.line_of(where),
+                                         f"{_field(where)}: environment variable {name} is not "
+                                         f"set (set it, or write ${{{name}:-default}})")
+                                 for name, where in missing])
         try:
             settings = Settings.model_validate(data)
         except ValidationError as exc:
@@ -121,3 +255,8 @@ def load_settings(path: Path | None = None) -> Settings:
     if override:
         settings = settings.model_copy(update={"database_url": override})
     return settings
+
+
+def _field(where: tuple[str | int, ...]) -> str:
+    return "".join(f"[{p}]" if isinstance(p, int) else (f".{p}" if i else p)
+                   for i, p in enumerate(where)) or "(file)"

@@ -220,6 +220,23 @@ class NoticeStore:
             found = {status: int(count) for status, count in conn.execute(query)}
         return {s: found.get(s, 0) for s in (PENDING, SENDING, SENT, DEAD)}
 
+    def release_claims(self, ids: Sequence[str], *, worker: str) -> int:
+        """Hand back notices this worker claimed but did not try (it is stopping)."""
+        if not ids:
+            return 0
+        with self.engine.begin() as conn:
+            return int(conn.execute(sa.update(notices).where(
+                notices.c.id.in_(list(ids)), notices.c.status == SENDING,
+                notices.c.claimed_by == worker).values(
+                status=PENDING, claimed_by=None, claimed_at=None)).rowcount)
+
+    def oldest_pending(self) -> datetime | None:
+        """When the longest-waiting undelivered notice was queued (None if none is waiting)."""
+        query = sa.select(sa.func.min(notices.c.created_at)).where(
+            notices.c.status.in_([PENDING, SENDING]))
+        with self.engine.connect() as conn:
+            return _utc(conn.execute(query).scalar())
+
     def attempts(self, notice_id: str) -> list[Attempt]:
         query = (sa.select(delivery_attempts).where(delivery_attempts.c.notice_id == notice_id)
                  .order_by(delivery_attempts.c.attempt, delivery_attempts.c.id))

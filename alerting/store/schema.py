@@ -162,3 +162,60 @@ delivery_attempts = sa.Table(
     sa.Column("duration_ms", sa.Integer),
     sa.Index("ix_attempts_notice", "notice_id"),
 )
+
+# --- the unattended service: runs, workers, last good rule files, sources (migration 0003) --
+
+runs = sa.Table(
+    "runs", metadata,
+    sa.Column("id", sa.String(40), primary_key=True),
+    sa.Column("job", sa.String(120), nullable=False),
+    # The schedule slot this run is for; one run per (job, slot) across every worker.
+    sa.Column("scheduled_for", sa.DateTime(timezone=True)),
+    sa.Column("trigger", sa.String(20), nullable=False),
+    sa.Column("worker", sa.String(200), nullable=False),
+    sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("ended_at", sa.DateTime(timezone=True)),
+    sa.Column("outcome", sa.String(20), nullable=False),
+    sa.Column("as_of", sa.Date),
+    sa.Column("rows_loaded", sa.Integer, nullable=False, default=0),
+    sa.Column("rows_rejected", sa.Integer, nullable=False, default=0),
+    sa.Column("findings", sa.Integer, nullable=False, default=0),
+    sa.Column("exceptions", sa.Integer, nullable=False, default=0),
+    sa.Column("alerts_changed", sa.Integer, nullable=False, default=0),
+    sa.Column("notices_queued", sa.Integer, nullable=False, default=0),
+    sa.Column("notices_sent", sa.Integer, nullable=False, default=0),
+    sa.Column("problems", sa.Text),
+    sa.Column("error", sa.Text),
+    sa.UniqueConstraint("job", "scheduled_for", name="uq_run_slot"),
+    sa.Index("ix_runs_started", "started_at"),
+)
+
+workers = sa.Table(
+    "workers", metadata,
+    sa.Column("name", sa.String(200), primary_key=True),
+    sa.Column("host", sa.String(200), nullable=False),
+    sa.Column("pid", sa.Integer, nullable=False),
+    sa.Column("state", sa.String(20), nullable=False),
+    sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("beat_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("next_runs", sa.Text),
+)
+
+rule_files = sa.Table(
+    "rule_files", metadata,
+    sa.Column("file", sa.String(500), primary_key=True),
+    sa.Column("sha256", sa.String(64), nullable=False),
+    sa.Column("content", sa.Text, nullable=False),
+    sa.Column("saved_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+sources = sa.Table(
+    "sources", metadata,
+    sa.Column("name", sa.String(200), primary_key=True),
+    sa.Column("checked_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("loaded_at", sa.DateTime(timezone=True)),
+    sa.Column("changed_at", sa.DateTime(timezone=True)),
+    sa.Column("rows_loaded", sa.Integer, nullable=False, default=0),
+    sa.Column("rows_rejected", sa.Integer, nullable=False, default=0),
+    sa.Column("error", sa.Text),
+)

@@ -30,6 +30,7 @@ from alerting.store.schema import (
     rejected_rows,
     risk_scores,
 )
+from alerting.store.service import ServiceStore
 
 Clock = Callable[[], datetime]
 _CHUNK = 20_000
@@ -78,7 +79,7 @@ def _sqlite_file(url: sa.URL) -> Path | None:
     return None
 
 
-class Store(NoticeStore):
+class Store(NoticeStore, ServiceStore):
     """A connection to the alerting database, migrated to the current schema on open."""
 
     def __init__(self, engine: sa.Engine, clock: Clock = utc_now):

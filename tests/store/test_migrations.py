@@ -16,7 +16,8 @@ from alerting.store.schema import metadata
 from tests.conftest import temporary_database
 
 TABLES = {"measures", "observations", "observation_revisions", "risk_scores", "case_records",
-          "rejected_rows", "alerts", "notification_log", "notices", "delivery_attempts"}
+          "rejected_rows", "alerts", "notification_log", "notices", "delivery_attempts",
+          "runs", "workers", "rule_files", "sources"}
 
 
 def differences(engine: sa.Engine, target: sa.MetaData = metadata) -> list[Any]:

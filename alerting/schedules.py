@@ -1,0 +1,51 @@
+"""When jobs run: crontab expressions as performance teams and server admins write them.
+
+Five fields (`minute hour day month day-of-week`) as in crontab, or six with seconds first
+(`*/5 * * * * *`, for trying a schedule out). Days of the week must be names (`mon-fri`):
+crontab counts Sunday as 0 and APScheduler 3 counts Monday as 0, so a number would run
+on the wrong day in one of them.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, tzinfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from apscheduler.triggers.cron import CronTrigger
+
+_FIELDS = ("minute", "hour", "day", "month", "day_of_week")
+_NUMERIC_WEEKDAY = re.compile(r"(^|[,\-])\d")
+
+
+def time_zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {name!r} (e.g. Europe/London)") from None
+
+
+def cron_trigger(expression: str, zone: tzinfo) -> CronTrigger:
+    """A CronTrigger from a 5- or 6-field expression; ValueError says what is wrong."""
+    fields = expression.split()
+    if len(fields) not in (5, 6):
+        raise ValueError(f"cron must have 5 fields (minute hour day month day-of-week) or 6 "
+                         f"with seconds first, got {len(fields)}: {expression!r}")
+    names = (("second", *_FIELDS) if len(fields) == 6 else _FIELDS)
+    values = dict(zip(names, fields, strict=True))
+    weekday = values["day_of_week"]
+    if weekday != "*" and _NUMERIC_WEEKDAY.search(weekday):
+        raise ValueError(f"day of week must use names like mon-fri or sat,sun, got "
+                         f"{weekday!r} (crontab and APScheduler number days differently)")
+    if len(fields) == 5:
+        values["second"] = "0"
+    try:
+        return CronTrigger(timezone=zone, **values)
+    except ValueError as exc:
+        raise ValueError(f"cron {expression!r}: {exc}") from None
+
+
+def next_fire(expression: str, zone: tzinfo, after: datetime) -> datetime | None:
+    trigger = cron_trigger(expression, zone)
+    fire: datetime | None = trigger.get_next_fire_time(None, after)
+    return fire
