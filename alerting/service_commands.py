@@ -154,11 +154,7 @@ def config_check(args: argparse.Namespace, settings: Settings) -> int:
         if source.path is not None and not Path(source.path).exists():
             problems.append(Problem(config, None, f"source '{source.name}': {source.path} does "
                                     "not exist (yet)", "warning"))
-    email = settings.channel_options("email")
-    for env_name in (getattr(email, "username_env", None), getattr(email, "password_env", None)):
-        if env_name and not os.environ.get(env_name):
-            problems.append(Problem(config, None, f"notifiers.email: environment variable "
-                                    f"{env_name} is not set", "warning"))
+    problems.extend(_unset_credentials(settings, config))
     now = utc_now()
     zone = settings.zone()
     for schedule in settings.schedules:
@@ -189,6 +185,16 @@ def config_check(args: argparse.Namespace, settings: Settings) -> int:
           f"{len(ruleset.rules)} rule(s), {len(settings.sources)} source(s), "
           f"{len(settings.schedules)} schedule(s); {warnings} warning(s)")
     return 0
+
+
+def _unset_credentials(settings: Settings, config: str) -> list[Problem]:
+    problems: list[Problem] = []
+    email = settings.channel_options("email")
+    for env_name in (getattr(email, "username_env", None), getattr(email, "password_env", None)):
+        if env_name and not os.environ.get(env_name):
+            problems.append(Problem(config, None, f"notifiers.email: environment variable "
+                                    f"{env_name} is not set", "warning"))
+    return problems
 
 
 def _safe_url(url: str) -> str:

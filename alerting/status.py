@@ -60,22 +60,7 @@ def check_health(store: Store, settings: Settings, now: datetime,
                  worker: str | None) -> Health:
     health = Health(now)
     health.workers = store.workers()
-    max_age = settings.worker.heartbeat_max_age
-    if not health.workers:
-        health.warnings.append("no worker has started on this database (fine if runs are "
-                               "started by `alerting run` from cron)")
-    # This host's worker when it has one (a container checks its own), else every worker.
-    watched = [worker] if worker in health.workers else list(health.workers)
-    for name in watched:
-        beat = health.workers.get(name)
-        if beat is None:
-            health.unhealthy.append(f"worker '{name}' has never beaten its heartbeat")
-        elif beat.state == "stopped":
-            health.unhealthy.append(f"worker '{name}' stopped at {beat.beat_at:%d %b %Y %H:%M} "
-                                    "UTC")
-        elif now - beat.beat_at > max_age:
-            health.unhealthy.append(f"worker '{name}' heartbeat is {_ago(now - beat.beat_at)} "
-                                    f"old (more than {interval_text(max_age)})")
+    _check_heartbeats(health, settings, worker)
     for run in store.runs(limit=200, finished_only=True):
         if run.outcome != "skipped":
             health.last_runs.setdefault(run.job, run)
@@ -95,6 +80,26 @@ def check_health(store: Store, settings: Settings, now: datetime,
     health.outbox = store.outbox_counts()
     health.oldest_waiting = store.oldest_pending()
     return health
+
+
+def _check_heartbeats(health: Health, settings: Settings, worker: str | None) -> None:
+    max_age = settings.worker.heartbeat_max_age
+    now = health.now
+    if not health.workers:
+        health.warnings.append("no worker has started on this database (fine if runs are "
+                               "started by `alerting run` from cron)")
+    # This host's worker when it has one (a container checks its own), else every worker.
+    watched = [worker] if worker in health.workers else list(health.workers)
+    for name in watched:
+        beat = health.workers.get(name)
+        if beat is None:
+            health.unhealthy.append(f"worker '{name}' has never beaten its heartbeat")
+        elif beat.state == "stopped":
+            health.unhealthy.append(f"worker '{name}' stopped at {beat.beat_at:%d %b %Y %H:%M} "
+                                    "UTC")
+        elif now - beat.beat_at > max_age:
+            health.unhealthy.append(f"worker '{name}' heartbeat is {_ago(now - beat.beat_at)} "
+                                    f"old (more than {interval_text(max_age)})")
 
 
 def _ago(delta: Any) -> str:

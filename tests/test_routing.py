@@ -42,7 +42,7 @@ def shipped() -> Routing:
 def test_the_shipped_recipients_file_loads(shipped):
     """config/recipients.yaml loads with no problems and names the performance team as root."""
     assert shipped.route.receiver == "performance-team"
-    assert len(shipped.receivers) == 10
+    assert len(shipped.receivers) == 11
     assert {"performance-team", "head-of-safeguarding", "risk-owners", "cotswolds-locality",
             "stroud-safeguarding-manager"} <= set(shipped.receivers)
 
