@@ -18,7 +18,8 @@ from typing import IO
 
 import sqlalchemy as sa
 
-_LOCK_KEY = zlib.crc32(b"csc-alerting:cycle") & 0x7FFFFFFF
+def _key(name: str) -> int:
+    return zlib.crc32(f"csc-alerting:{name}".encode()) & 0x7FFFFFFF
 _POLL_SECONDS = 0.2
 _MEMORY_LOCKS: dict[str, threading.Lock] = {}
 _MEMORY_GUARD = threading.Lock()
@@ -37,29 +38,30 @@ def _wait(try_once: Callable[[], bool], wait: timedelta,
 
 @contextmanager
 def cycle_lock(engine: sa.Engine, *, wait: timedelta = timedelta(0),
-               stop: threading.Event | None = None) -> Iterator[bool]:
-    """Hold the cycle lock for the `with` block; yields False if it could not be had in time
-    (another worker is running a job), in which case the caller should skip its job."""
+               stop: threading.Event | None = None, name: str = "cycle") -> Iterator[bool]:
+    """Hold the named lock (the cycle lock by default) for the `with` block; yields False if
+    it could not be had in time (another worker is running a job): the caller then skips."""
     url = engine.url
     if url.get_backend_name() == "postgresql":
-        with _advisory(engine, wait, stop) as held:
+        with _advisory(engine, _key(name), wait, stop) as held:
             yield held
     elif url.database in (None, "", ":memory:"):
-        with _in_process(str(url), wait, stop) as held:
+        with _in_process(f"{url}#{name}", wait, stop) as held:
             yield held
     else:
-        with _file_lock(Path(f"{url.database}.lock"), wait, stop) as held:
+        suffix = ".lock" if name == "cycle" else f".{name}.lock"
+        with _file_lock(Path(f"{url.database}{suffix}"), wait, stop) as held:
             yield held
 
 
 @contextmanager
-def _advisory(engine: sa.Engine, wait: timedelta,
+def _advisory(engine: sa.Engine, key: int, wait: timedelta,
               stop: threading.Event | None) -> Iterator[bool]:
     conn = engine.connect()
     try:
         def try_once() -> bool:
             got = conn.execute(sa.text("SELECT pg_try_advisory_lock(:key)"),
-                               {"key": _LOCK_KEY}).scalar()
+                               {"key": key}).scalar()
             conn.commit()
             return bool(got)
 
@@ -68,7 +70,7 @@ def _advisory(engine: sa.Engine, wait: timedelta,
             yield held
         finally:
             if held:
-                conn.execute(sa.text("SELECT pg_advisory_unlock(:key)"), {"key": _LOCK_KEY})
+                conn.execute(sa.text("SELECT pg_advisory_unlock(:key)"), {"key": key})
                 conn.commit()
     finally:
         conn.close()

@@ -53,14 +53,20 @@ def is_operations(rule: str) -> bool:
     return rule.startswith(PREFIX)
 
 
+_SUBJECT_LABELS = {RULE_FILE: "Rule file", SOURCE_MISSING: "Data source",
+                   SOURCE_STALE: "Data source", RUN_FAILED: "Job", DEAD_NOTICES: "Outbox",
+                   OUTBOX_BACKLOG: "Outbox"}
+
+
 def _finding(check: str, subject: str, message: str, severity: Severity, now: datetime,
              details: Mapping[str, object] | None = None) -> Finding:
+    details = {"subject_label": _SUBJECT_LABELS[check], **(details or {})}
     return Finding(rule=check, rule_type="operations", subject=subject, subject_title=subject,
                    area=None, period=now.date(), period_label=now.strftime("%d %b %Y %H:%M"),
                    status=Status.BREACH, severity=severity, exception=True, message=message,
                    labels={"rule": check, "check": check.removeprefix(PREFIX),
                            "kind": "operations", "severity": severity.value},
-                   details=dict(details or {}))
+                   details=details)
 
 
 @dataclass(frozen=True)

@@ -83,6 +83,7 @@ class Worker:
             seconds=settings.worker.check_every.total_seconds(), timezone=settings.zone()),
             id=CHECK_JOB, name=CHECK_JOB)
         self.scheduler.add_listener(self._job_event, EVENT_JOB_ERROR | EVENT_JOB_MISSED)
+        self._next_runs: dict[str, str] = {}
 
     def next_runs(self) -> dict[str, str]:
         return {job.id: job.next_run_time.isoformat() for job in self.scheduler.get_jobs()
@@ -109,8 +110,10 @@ class Worker:
             self.service.checks_pass()
 
     def _beat(self, state: str) -> None:
+        # Job threads use the copy the main thread keeps: asking the scheduler from a job
+        # thread while it shuts down (holding its lock, waiting for that thread) deadlocks.
         try:
-            self.service.beat(state, self.next_runs() if state == "running" else {})
+            self.service.beat(state, dict(self._next_runs) if state == "running" else {})
         except Exception as exc:  # the database may be down; the next beat will tell
             log.error("heartbeat_failed", error=f"{type(exc).__name__}: {exc}")
 
@@ -134,13 +137,14 @@ class Worker:
         now = self.service.clock()
         self.service.store.abandon_runs([self.service.worker], now)  # left by a crash
         self.scheduler.start()
+        self._next_runs = self.next_runs()
         self._beat("running")
         log.info("worker_started", worker=self.service.worker, jobs=self.next_runs())
         if ready:
             ready()
         self.scheduler.add_job(self._checks, id="first-check")  # at once, then every check_every
         while not stop.wait(1.0):
-            pass
+            self._next_runs = self.next_runs()
         log.info("worker_stopping", worker=self.service.worker)
         self._beat("stopping")
         self.scheduler.shutdown(wait=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -21,8 +22,17 @@ def _config(connection: sa.Connection) -> Config:
 
 
 def upgrade(engine: sa.Engine, revision: str = "head") -> None:
-    with engine.begin() as connection:
-        command.upgrade(_config(connection), revision)
+    """Upgrade the schema. Processes starting together (two workers on a new database)
+    take turns under a lock; the second finds the schema already at head."""
+    from alerting.locks import cycle_lock
+
+    if revision == "head" and current_revision(engine) == head_revision():
+        return
+    with cycle_lock(engine, wait=timedelta(minutes=5), name="migrate") as held:
+        if not held:
+            raise RuntimeError("another process held the schema migration lock for 5 minutes")
+        with engine.begin() as connection:
+            command.upgrade(_config(connection), revision)
 
 
 def current_revision(engine: sa.Engine) -> str | None:
