@@ -18,6 +18,7 @@ from typing import IO
 
 import sqlalchemy as sa
 
+
 def _key(name: str) -> int:
     return zlib.crc32(f"csc-alerting:{name}".encode()) & 0x7FFFFFFF
 _POLL_SECONDS = 0.2

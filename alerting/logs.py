@@ -23,8 +23,8 @@ import structlog
 
 from notifiers.http import redact_url
 
-_URL = re.compile(r"https?://[^\s\"'<>]+")
-_USERINFO = re.compile(r"(\b[a-zA-Z][\w+.-]*://[^/\s:@]+:)[^@\s/]+@")
+_URL = re.compile(r"https?://[^\s\"'<>]+", re.IGNORECASE)
+_USERINFO = re.compile(r"(\b[a-zA-Z][\w+.-]*://[^/\s:@]*:)[^@\s/]+@")
 _SECRET_NAME = re.compile(r"PASSWORD|PASSWD|SECRET|TOKEN|WEBHOOK|SIGNATURE|API_?KEY|"
                           r"CREDENTIAL|PRIVATE", re.IGNORECASE)
 _MIN_SECRET = 6
@@ -60,13 +60,17 @@ def redact_text(text: str) -> str:
 
 
 def _redact_value(value: Any) -> Any:
+    """Strings are scrubbed; mappings and lists item by item (keys too); numbers, booleans
+    and None pass; anything else (an exception object, say) is scrubbed as its text."""
     if isinstance(value, str):
         return redact_text(value)
     if isinstance(value, Mapping):
-        return {k: _redact_value(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
+        return {_redact_value(str(k)): _redact_value(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
         return [_redact_value(v) for v in value]
-    return value
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    return redact_text(str(value))
 
 
 def redact(_logger: Any, _method: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:

@@ -37,6 +37,12 @@ def cron_trigger(expression: str, zone: tzinfo) -> CronTrigger:
     if weekday != "*" and _NUMERIC_WEEKDAY.search(weekday):
         raise ValueError(f"day of week must use names like mon-fri or sat,sun, got "
                          f"{weekday!r} (crontab and APScheduler number days differently)")
+    if "/" in weekday:
+        raise ValueError(f"day of week cannot have a step, got {weekday!r}: list the days "
+                         "instead, e.g. mon,wed,fri (APScheduler 3 would drop or shift the step)")
+    if "/" in values["month"] and re.search(r"[a-z]", values["month"], re.IGNORECASE):
+        raise ValueError(f"month with a step must use numbers, got {values['month']!r} "
+                         "(e.g. 1-12/3)")
     if len(fields) == 5:
         values["second"] = "0"
     try:

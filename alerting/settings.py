@@ -18,7 +18,13 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from alerting.durations import IntervalField
 from alerting.loading.contract import TableKind
-from alerting.problems import Problem, ProblemsFound, problems_from_validation, read_yaml
+from alerting.problems import (
+    Problem,
+    ProblemsFound,
+    YamlDocument,
+    problems_from_validation,
+    read_yaml,
+)
 from alerting.rules import RagScheme
 from alerting.schedules import cron_trigger, time_zone
 from notifiers import NOTIFIERS, ChannelOptions
@@ -246,6 +252,9 @@ def load_settings(path: Path | None = None) -> Settings:
                                          f"{_field(where)}: environment variable {name} is not "
                                          f"set (set it, or write ${{{name}:-default}})")
                                  for name, where in missing])
+        named = _name_problems(data, document)
+        if named:
+            raise ProblemsFound(named)
         try:
             settings = Settings.model_validate(data)
         except ValidationError as exc:
@@ -260,3 +269,36 @@ def load_settings(path: Path | None = None) -> Settings:
 def _field(where: tuple[str | int, ...]) -> str:
     return "".join(f"[{p}]" if isinstance(p, int) else (f".{p}" if i else p)
                    for i, p in enumerate(where)) or "(file)"
+
+
+def _name_problems(data: Mapping[str, Any], document: YamlDocument) -> list[Problem]:
+    """Source and schedule names used twice, and schedules naming unknown sources, at the
+    line where it happens (the models check the same, without lines, for code callers)."""
+    problems: list[Problem] = []
+    names: dict[str, list[str]] = {}
+    for section, word in (("sources", "source"), ("schedules", "schedule")):
+        entries = data.get(section)
+        seen: list[str] = []
+        for index, entry in enumerate(entries if isinstance(entries, list) else []):
+            name = entry.get("name") if isinstance(entry, Mapping) else None
+            if not isinstance(name, str):
+                continue
+            if name in seen:
+                problems.append(Problem(document.file, document.line_of((section, index, "name")),
+                                        f"{section}[{index}].name: {word} name(s) used twice: "
+                                        f"{name}"))
+            seen.append(name)
+        names[section] = seen
+    schedules = data.get("schedules")
+    for index, entry in enumerate(schedules if isinstance(schedules, list) else []):
+        wanted = entry.get("sources") if isinstance(entry, Mapping) else None
+        if not isinstance(wanted, list):
+            continue
+        unknown = [str(n) for n in wanted if str(n) not in names["sources"]]
+        if unknown:
+            problems.append(Problem(
+                document.file, document.line_of(("schedules", index, "sources")),
+                f"schedules[{index}].sources: schedule '{entry.get('name')}' names unknown "
+                f"source(s) {', '.join(unknown)} (sources: "
+                f"{', '.join(names['sources']) or 'none'})"))
+    return problems

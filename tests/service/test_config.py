@@ -90,9 +90,6 @@ def test_numeric_day_of_week_is_refused(tmp_path: Path) -> None:
     assert "'1-5'" in problem.message
 
 
-@pytest.mark.xfail(strict=True, reason="Settings._names raises a model-level ValueError, so "
-                   "the problem is placed on line 1 with field '(entry)' instead of the "
-                   "schedule's sources line")
 def test_schedule_naming_an_unknown_source(tmp_path: Path) -> None:
     """A schedule loading a source that is not defined names the schedule's sources line."""
     problem = only_problem(tmp_path, "sources:\n"
@@ -109,8 +106,6 @@ def test_schedule_naming_an_unknown_source(tmp_path: Path) -> None:
     assert problem.line == 7
 
 
-@pytest.mark.xfail(strict=True, reason="Settings._names raises a model-level ValueError, so "
-                   "a repeated source name is placed on line 1 with field '(entry)'")
 def test_duplicate_source_names(tmp_path: Path) -> None:
     """A source name used twice is reported at the second use."""
     problem = only_problem(tmp_path, "sources:\n"
@@ -123,8 +118,6 @@ def test_duplicate_source_names(tmp_path: Path) -> None:
     assert problem.line == 4
 
 
-@pytest.mark.xfail(strict=True, reason="Settings._names raises a model-level ValueError, so "
-                   "a repeated schedule name is placed on line 1 with field '(entry)'")
 def test_duplicate_schedule_names(tmp_path: Path) -> None:
     """A schedule name used twice is reported at the second use."""
     problem = only_problem(tmp_path, "schedules:\n"
@@ -350,9 +343,6 @@ def fire_days(expression: str, count: int = 5) -> list[str]:
     return days
 
 
-@pytest.mark.xfail(strict=True, reason="APScheduler 3's WeekdayRangeExpression matches only "
-                   "the 'mon-fri' prefix and silently drops '/2'; cron_trigger passes it on, "
-                   "so the job runs every weekday")
 def test_step_on_named_weekdays_is_not_dropped() -> None:
     """`mon-fri/2` runs Monday, Wednesday and Friday as in crontab, or is refused."""
     try:
@@ -362,9 +352,6 @@ def test_step_on_named_weekdays_is_not_dropped() -> None:
     assert days == ["Mon", "Wed", "Fri", "Mon", "Wed"]
 
 
-@pytest.mark.xfail(strict=True, reason="`*/2` in day of week counts from Monday in "
-                   "APScheduler 3 and from Sunday in crontab, but the numeric-weekday check "
-                   "lets it through")
 def test_step_over_every_weekday_is_not_silently_shifted() -> None:
     """`*/2` in day of week runs crontab's days (Sun, Tue, Thu, Sat), or is refused."""
     try:

@@ -149,7 +149,7 @@ def test_a_worker_runs_picks_up_edits_survives_a_broken_one_and_stops_on_sigterm
     try:
         # 1. Cycles run and the first breach is delivered once.
         wait_for("a run", lambda: any(r.outcome == "ok" for r in store.runs()))
-        wait_for("the breach notice", lambda: performance.alerts())
+        wait_for("the breach notice", performance.alerts)
         assert [a["rule"] for a in performance.alerts()] == ["visits-off-target"]
 
         # 2. A valid edit takes effect at a following run.
