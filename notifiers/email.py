@@ -130,6 +130,9 @@ class EmailNotifier(Notifier):
         super().__init__(options, **kwargs)
         self._smtp: smtplib.SMTP | None = None
         self._password: str | None = None  # kept only to scrub it from any detail
+        # Set when connecting or logging in failed: the rest of the batch fails fast rather
+        # than trying the server (and a refused password) once per notice.
+        self._unreachable: DeliveryResult | None = None
 
     @property
     def settings(self) -> EmailOptions:
@@ -149,8 +152,19 @@ class EmailNotifier(Notifier):
             message = build_message(notice, self.settings.from_address, target)
         except ValueError as exc:
             return DeliveryResult.permanent(f"cannot build the message: {exc}")
+        if self._unreachable is not None:  # no second login or connect in one batch
+            return DeliveryResult(ok=False, retryable=self._unreachable.retryable,
+                                  detail=f"{self._unreachable.detail} (not tried: the server "
+                                         "could not be used for an earlier notice of this "
+                                         "batch)")
         try:
-            refused = self._connection().send_message(
+            smtp = self._connection()
+        except (OSError, MissingCredential) as exc:
+            self._drop()
+            self._unreachable = self._described(classify_smtp_error(exc))
+            return self._unreachable
+        try:
+            refused = smtp.send_message(
                 message, from_addr=self.settings.from_address, to_addrs=[*target.to, *target.cc])
         except (OSError, MissingCredential) as exc:  # smtplib's exceptions are OSErrors
             self._drop()

@@ -130,6 +130,31 @@ def test_wrong_password_is_permanent_and_never_shown(
     assert server.handler.envelopes == []
 
 
+def test_a_refused_login_is_not_repeated_for_the_rest_of_the_batch(
+        smtp_factory: Callable[..., SmtpServer], monkeypatch: pytest.MonkeyPatch) -> None:
+    """One refused login per batch, not one per notice: mail servers lock accounts that
+    keep failing. The other notices fail the same way without touching the server."""
+    server = smtp_factory(authenticator=authenticator, auth_require_tls=False)
+    monkeypatch.setenv("SMTP_USER", USERNAME)
+    monkeypatch.setenv("SMTP_PASSWORD", "not-the-Pa55word")
+    with notifier(server.port, username_env="SMTP_USER",
+                  password_env="SMTP_PASSWORD") as channel:
+        results = [channel.send(make_notice()) for _ in range(5)]
+    assert server.connections == 1
+    assert [r.ok or r.retryable for r in results] == [False] * 5
+    assert all("535" in r.detail for r in results)
+    assert "not tried" in results[1].detail
+
+
+def test_an_unreachable_server_is_tried_once_per_batch(smtp_server: SmtpServer) -> None:
+    """Connection refused: the batch's other notices are queued to retry without waiting
+    for a connect timeout each."""
+    with notifier(1) as channel:  # nothing listens on port 1
+        results = [channel.send(make_notice()) for _ in range(3)]
+    assert all(r.retryable and not r.ok for r in results)
+    assert "not tried" in results[2].detail and "not tried" not in results[0].detail
+
+
 def test_missing_credential_variable_is_permanent_and_named(
         smtp_server: SmtpServer, monkeypatch: pytest.MonkeyPatch) -> None:
     """An unset credential variable fails for good, naming the variable."""
