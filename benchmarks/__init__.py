@@ -1,0 +1,1 @@
+"""Benchmarks: figures measured, printed and recorded in docs/ (not timed tests)."""
