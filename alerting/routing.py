@@ -28,6 +28,7 @@ from alerting.problems import (
     problems_from_validation,
     read_yaml,
 )
+from alerting.settings import interpolate
 from notifiers import NOTIFIERS
 
 _RECEIVER_FIELDS = {"name", "title", "child_level_for"}
@@ -225,7 +226,7 @@ def _raw_receivers(route: Any) -> Iterator[str]:
 def load_routing(path: Path) -> Routing:
     """Read and check a recipients file; every problem is raised at once with its line."""
     document = read_yaml(path)
-    raw = document.data
+    raw = _interpolated(document)
     if not isinstance(raw, Mapping):
         raise ProblemsFound([Problem(document.file, 1, "must be a mapping with receivers "
                                                        "and route")])
@@ -269,6 +270,17 @@ def load_routing(path: Path) -> Routing:
     if problems or route is None:
         raise ProblemsFound(problems)
     return Routing(receivers, route, document.file)
+
+
+def _interpolated(document: YamlDocument) -> Any:
+    """The file with ${VAR} replaced: webhook URLs are secrets, kept in the environment."""
+    missing: list[tuple[str, tuple[str | int, ...]]] = []
+    raw = interpolate(document.data, missing)
+    if missing:
+        raise ProblemsFound([Problem(document.file, document.line_of(where),
+                                     f"environment variable {name} is not set")
+                             for name, where in missing])
+    return raw
 
 
 def _line_of_receiver(document: YamlDocument, name: str) -> int | None:

@@ -9,7 +9,7 @@ on the wrong day in one of them.
 from __future__ import annotations
 
 import re
-from datetime import datetime, tzinfo
+from datetime import datetime, timedelta, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from apscheduler.triggers.cron import CronTrigger
@@ -55,3 +55,14 @@ def next_fire(expression: str, zone: tzinfo, after: datetime) -> datetime | None
     trigger = cron_trigger(expression, zone)
     fire: datetime | None = trigger.get_next_fire_time(None, after)
     return fire
+
+
+def last_fire(trigger: CronTrigger, since: datetime, now: datetime) -> datetime | None:
+    """The latest time the trigger fired in (since, now], or None: the run a worker that
+    was down at that moment still owes, within its misfire grace time."""
+    found: datetime | None = None
+    fire: datetime | None = trigger.get_next_fire_time(None, since)
+    while fire is not None and fire <= now:
+        found = fire
+        fire = trigger.get_next_fire_time(fire, fire + timedelta(microseconds=1))
+    return found

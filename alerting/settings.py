@@ -31,7 +31,9 @@ from notifiers import NOTIFIERS, ChannelOptions
 
 DEFAULT_CONFIG = Path("config/service.yaml")
 DEFAULT_DATABASE_URL = "sqlite:///var/csc-alerting.sqlite3"
-_ENV_RE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+# ${VAR}, ${VAR:-default} (default when unset or empty) and ${VAR-default} (default only
+# when unset, so VAR= can switch a setting off), as in the shell.
+_ENV_RE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?-)([^}]*))?\}")
 
 
 class DeliverySettings(BaseModel):
@@ -214,16 +216,17 @@ class Settings(BaseModel):
 
 def interpolate(value: Any, missing: list[tuple[str, tuple[str | int, ...]]],
                 where: tuple[str | int, ...] = ()) -> Any:
-    """Replace ${VAR} (or ${VAR:-default}) in every string of a parsed YAML value.
+    """Replace ${VAR}, ${VAR:-default} or ${VAR-default} in every string of a YAML value.
 
     Each variable that is unset and has no default is added to `missing` with the place it
     was used, so the error can name the line.
     """
     if isinstance(value, str):
         def replace(match: re.Match[str]) -> str:
-            name, default = match.group(1), match.group(2)
-            if name in os.environ:
-                return os.environ[name]
+            name, form, default = match.group(1), match.group(2), match.group(3)
+            value = os.environ.get(name)
+            if value is not None and (value or form != ":-"):
+                return value
             if default is not None:
                 return default
             missing.append((name, where))

@@ -23,7 +23,7 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
-from alerting.schedules import cron_trigger
+from alerting.schedules import cron_trigger, last_fire
 from alerting.service import Service
 
 log = structlog.get_logger(__name__)
@@ -89,12 +89,28 @@ class Worker:
         return {job.id: job.next_run_time.isoformat() for job in self.scheduler.get_jobs()
                 if job.next_run_time is not None and job.id not in (DISPATCH_JOB, CHECK_JOB)}
 
-    def _scheduled(self, name: str) -> None:
+    def _scheduled(self, name: str, slot: datetime | None = None) -> None:
         if self.service.stop.is_set():
             return
-        slot = current_slot()
-        self.service.run(self.service.plan(name), scheduled_for=slot)
+        self.service.run(self.service.plan(name), scheduled_for=slot or current_slot())
         self._beat("running")
+
+    def _catch_up(self) -> None:
+        """Runs whose time passed while no worker was up, within the misfire grace time,
+        and that no worker has run: run them now (each slot still runs only once)."""
+        settings = self.service.settings
+        now = self.service.clock()
+        grace = settings.worker.misfire_grace_time
+        for schedule in settings.schedules:
+            trigger = cron_trigger(schedule.cron, settings.zone())
+            slot = last_fire(trigger, now - grace, now)
+            if slot is None:
+                continue
+            done = {r.scheduled_for for r in self.service.store.runs(limit=50, job=schedule.name)}
+            if slot not in done:
+                log.warning("run_missed_while_down", job=schedule.name, scheduled_for=str(slot))
+                self.scheduler.add_job(self._scheduled, args=[schedule.name, slot],
+                                       id=f"catch-up-{schedule.name}")
 
     def _tick(self) -> None:
         if self.service.stop.is_set():
@@ -137,6 +153,7 @@ class Worker:
         now = self.service.clock()
         self.service.store.abandon_runs([self.service.worker], now)  # left by a crash
         self.scheduler.start()
+        self._catch_up()
         self._next_runs = self.next_runs()
         self._beat("running")
         log.info("worker_started", worker=self.service.worker, jobs=self.next_runs())

@@ -534,3 +534,25 @@ def test_cli_routes_test_reports_a_broken_recipients_file(tmp_path, capsys, monk
     config.write_text(f"recipients: {recipients}\n", encoding="utf-8")
     assert main(["--config", str(config), "routes", "test", "--labels", "rule=r"]) == 2
     assert f"{recipients}:5: route: receiver 'zz' is not defined" in capsys.readouterr().err
+
+
+def test_webhook_urls_come_from_the_environment(tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """${VAR} in the recipients file is replaced, so a Teams URL's signature stays out of it;
+    an unset variable is an error at the line that uses it."""
+    file = tmp_path / "recipients.yaml"
+    file.write_text("receivers:\n"
+                    "  - name: cp-channel\n"
+                    "    teams:\n"
+                    "      url: ${TEAMS_CP_WEBHOOK}\n"
+                    "route:\n"
+                    "  receiver: cp-channel\n")
+    monkeypatch.setenv("TEAMS_CP_WEBHOOK", "https://example.webhook.office.com/x?sig=abc")
+    routing = load_routing(file)
+    assert routing.receiver("cp-channel").channels["teams"]["url"].endswith("sig=abc")
+    monkeypatch.delenv("TEAMS_CP_WEBHOOK")
+    with pytest.raises(ProblemsFound) as caught:
+        load_routing(file)
+    problem = caught.value.problems[0]
+    assert (problem.line, problem.message) == (4, "environment variable TEAMS_CP_WEBHOOK is "
+                                                  "not set")

@@ -359,3 +359,14 @@ def test_step_over_every_weekday_is_not_silently_shifted() -> None:
     except ValueError:
         return
     assert days == ["Sun", "Tue", "Thu", "Sat", "Sun"]
+
+
+def test_colon_dash_default_also_replaces_an_empty_variable(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """As in the shell: ${X:-d} is d when X is unset or empty; ${X-d} only when unset."""
+    file = tmp_path / "service.yaml"
+    file.write_text("authority: ${AUTH_NAME:-Testshire}\nlink: ${LINK_URL-https://a.example}\n")
+    monkeypatch.setenv("AUTH_NAME", "")
+    monkeypatch.setenv("LINK_URL", "")
+    settings = load_settings(file)
+    assert (settings.authority, settings.link) == ("Testshire", "")

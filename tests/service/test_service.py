@@ -9,16 +9,19 @@ import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from alerting.locks import cycle_lock
+from alerting.schedules import cron_trigger, last_fire
 from alerting.state import AlertState
 from alerting.status import HEALTHY, UNHEALTHY, WARNING, check_health
 from alerting.store import Store
 from alerting.store.service import RunRecord, WorkerBeat
+from alerting.worker import Worker
 from tests.notices.conftest import messages
 from tests.notifiers.helpers import SmtpServer
 from tests.service.scenario import RULES, Scene
@@ -347,3 +350,37 @@ def test_the_history_survives_time(scene: Scene) -> None:
         scene.run()
     assert len(scene.store.runs(limit=2)) == 2
     assert len(scene.store.runs(limit=10, job="monthly")) == 3
+
+
+def test_last_fire_finds_the_run_owed_within_the_grace_time() -> None:
+    zone = ZoneInfo("Europe/London")
+    trigger = cron_trigger("0 6 5 * *", zone)
+    now = datetime(2026, 11, 5, 6, 40, tzinfo=UTC)
+    assert last_fire(trigger, now - timedelta(hours=1), now) == \
+        datetime(2026, 11, 5, 6, 0, tzinfo=zone)
+    assert last_fire(trigger, now - timedelta(minutes=30), now) is None
+    every_2s = cron_trigger("*/2 * * * * *", zone)
+    assert last_fire(every_2s, now - timedelta(seconds=5), now) == now
+
+
+def test_a_worker_starting_late_runs_the_slot_it_missed_once(scene: Scene) -> None:
+    """Down at 06:00 on the 5th and back at 06:10: the 06:00 run happens at start, and a
+    second worker starting after it does not run it again."""
+    scene.now = datetime(2026, 11, 5, 6, 10, tzinfo=UTC)
+    slot = datetime(2026, 11, 5, 6, 0, tzinfo=UTC)
+    for name in ("worker-a", "worker-b"):
+        worker = Worker(scene.service(name))
+        thread = threading.Thread(target=worker.serve, kwargs={"install_signals": False})
+        thread.start()
+        try:
+            deadline = datetime.now(UTC) + timedelta(seconds=30)
+            while not any(r.finished for r in scene.store.runs()) and \
+                    datetime.now(UTC) < deadline:
+                threading.Event().wait(0.1)
+        finally:
+            worker.service.stop.set()
+            thread.join(30)
+        assert not thread.is_alive()
+    runs = scene.store.runs()
+    assert [(r.worker, r.scheduled_for, r.outcome) for r in runs] == \
+        [("worker-a", slot, "ok")]
