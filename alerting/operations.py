@@ -224,3 +224,36 @@ def notify_operations(store: Store, checked: Sequence[Checked], *, routing: Rout
     notices = tuple(n for draft in plan.drafts for n in render_draft(draft, notifying, now))
     store.commit_run([u.alert for u in updates], plan.notified, notices, now=now)
     return OperationsOutcome(tuple(updates), notices)
+
+
+def alarm_without_store(error: str, *, job: str, worker: str, routing: Routing,
+                        silences: Silences, renderer: Renderer, settings: Settings,
+                        now: datetime) -> list[str]:
+    """When the database itself fails, the outbox cannot be used: render a run-failed
+    notice for the admin and send it straight away, once, with no retry. Returns what
+    each channel said (for the log)."""
+    from alerting.delivery import notifier_factory
+    from alerting.state import Alert
+    from notifiers import NOTIFIERS
+
+    ops_routing = operations_routing(routing, settings)
+    if ops_routing is None:
+        return ["no operations.admin receiver: nobody can be told"]
+    finding = _finding(RUN_FAILED, job, f"The '{job}' run on {worker} could not use the "
+                       f"database: {error}. Nothing is evaluated or sent until it is back.",
+                       Severity.CRITICAL, now)
+    alert = Alert(identity=finding.identity, rule=finding.rule, subject=finding.subject,
+                  area=None, state=AlertState.FIRING, status=finding.status,
+                  severity=finding.severity, episode=1, started_at=now, changed_at=now,
+                  last_seen_at=now, resolved_at=None, finding=finding.to_json())
+    plan = plan_notices([alert], {}, ops_routing, now, rule_titles=CHECK_TITLES)
+    notifying = Notifying(ops_routing, silences, renderer, settings)
+    build = notifier_factory({c: settings.channel_options(c) for c in NOTIFIERS})
+    said = []
+    for draft in plan.drafts:
+        for notice in render_draft(draft, notifying, now):
+            with build(notice.channel) as notifier:
+                result = notifier.send(notice)
+            said.append(f"{notice.receiver} ({notice.channel}): "
+                        f"{'sent' if result.ok else 'FAILED ' + result.detail}")
+    return said

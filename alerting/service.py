@@ -27,6 +27,7 @@ from alerting.delivery import DispatchReport
 from alerting.locks import cycle_lock
 from alerting.operations import (
     OperationsOutcome,
+    alarm_without_store,
     check_outbox,
     check_rule_files,
     check_runs,
@@ -92,6 +93,7 @@ class Service:
         self.stop = stop or threading.Event()
         self.clock = clock
         self.started_at = clock()
+        self._last_alarm: datetime | None = None
 
     # --- plans ------------------------------------------------------------------------------
 
@@ -136,6 +138,32 @@ class Service:
                          notices_queued=run.notices_queued, notices_sent=run.notices_sent)
                 self._check_and_tell()
         return run
+
+    def run_or_alarm(self, plan: JobPlan, *, scheduled_for: datetime | None = None) -> None:
+        """A scheduled run. If the database itself fails (down, full, corrupt), the run
+        cannot be recorded and the outbox cannot be used: the admin is told directly, at
+        most once per operations.repeat_interval while it lasts."""
+        try:
+            self.run(plan, scheduled_for=scheduled_for)
+            self._last_alarm = None
+        except Exception as exc:
+            error = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+            log.error("run_failed_without_database", job=plan.name, error=error)
+            now = self.clock()
+            repeat = self.settings.operations.repeat_interval
+            if self._last_alarm is not None and now - self._last_alarm < repeat:
+                return
+            try:
+                setup = self.notifying()
+                said = alarm_without_store(
+                    error, job=plan.name, worker=self.worker, routing=setup.routing,
+                    silences=setup.silences, renderer=setup.renderer,
+                    settings=self.settings, now=now)
+                self._last_alarm = now
+                log.error("admin_alarmed_directly", delivery=said)
+            except Exception as alarm_error:
+                log.error("admin_alarm_failed",
+                          error=f"{type(alarm_error).__name__}: {alarm_error}")
 
     def _between_steps(self, step: str) -> None:
         if self.stop.is_set():

@@ -92,7 +92,7 @@ class Worker:
     def _scheduled(self, name: str, slot: datetime | None = None) -> None:
         if self.service.stop.is_set():
             return
-        self.service.run(self.service.plan(name), scheduled_for=slot or current_slot())
+        self.service.run_or_alarm(self.service.plan(name), scheduled_for=slot or current_slot())
         self._beat("running")
 
     def _catch_up(self) -> None:

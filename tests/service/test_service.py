@@ -384,3 +384,31 @@ def test_a_worker_starting_late_runs_the_slot_it_missed_once(scene: Scene) -> No
     runs = scene.store.runs()
     assert [(r.worker, r.scheduled_for, r.outcome) for r in runs] == \
         [("worker-a", slot, "ok")]
+
+
+def test_when_the_database_fails_the_admin_is_told_directly_once(
+        tmp_path: Path, smtp: SmtpServer, admin: AdminInbox) -> None:
+    """A corrupt (or unreachable) database: no run record, no outbox, but the admin hears
+    about it straight away — once per repeat interval, not once per scheduled run."""
+    file = tmp_path / "alerting.sqlite3"
+    store = Store.open(f"sqlite:///{file}")
+    scene = Scene(tmp_path, store, smtp.port, admin.url)
+    try:
+        assert scene.run().outcome == "ok"
+        store.engine.dispose()
+        for leftover in tmp_path.glob("alerting.sqlite3*"):
+            leftover.unlink()
+        file.write_bytes(b"this is not a database" * 100)
+        service = scene.service()
+        service.run_or_alarm(service.plan("monthly"))
+        assert admin.rules() == ["service:run-failed"]
+        message = admin.alerts()[0]["message"]
+        assert "could not use the database" in message and "DatabaseError" in message
+        scene.now += timedelta(hours=1)
+        service.run_or_alarm(service.plan("monthly"))
+        assert len(admin.posts) == 1  # not again within operations.repeat_interval (1d)
+        scene.now += timedelta(days=1)
+        service.run_or_alarm(service.plan("monthly"))
+        assert len(admin.posts) == 2
+    finally:
+        store.close()
