@@ -81,7 +81,10 @@ class Worker:
             id=DISPATCH_JOB, name=DISPATCH_JOB)
         self.scheduler.add_job(self._checks, IntervalTrigger(
             seconds=settings.worker.check_every.total_seconds(), timezone=settings.zone()),
-            id=CHECK_JOB, name=CHECK_JOB)
+            id=CHECK_JOB, name=CHECK_JOB,
+            # At once on start, then every check_every (an interval job, not a one-off: a
+            # one-off removed by a shutdown racing the scheduler thread would crash it).
+            next_run_time=datetime.now(settings.zone()))
         self.scheduler.add_listener(self._job_event, EVENT_JOB_ERROR | EVENT_JOB_MISSED)
         self._next_runs: dict[str, str] = {}
 
@@ -159,7 +162,6 @@ class Worker:
         log.info("worker_started", worker=self.service.worker, jobs=self.next_runs())
         if ready:
             ready()
-        self.scheduler.add_job(self._checks, id="first-check")  # at once, then every check_every
         while not stop.wait(1.0):
             self._next_runs = self.next_runs()
         log.info("worker_stopping", worker=self.service.worker)
