@@ -14,6 +14,7 @@ from pathlib import Path
 import structlog
 
 from alerting.loading import DATA_SUFFIXES, LoadReport, SourceError, load_path, load_sql
+from alerting.logs import redact_text
 from alerting.settings import SourceSettings
 from alerting.store import Store
 from alerting.store.service import SourceStatus
@@ -64,9 +65,9 @@ def load_source(store: Store, source: SourceSettings, now: datetime) -> SourceLo
             reports = tuple(load_path(store, path, source.kind))
         outcome = SourceLoad(source.name, reports)
     except SourceError as exc:
-        outcome = SourceLoad(source.name, error=str(exc))
+        outcome = SourceLoad(source.name, error=redact_text(str(exc)))
     except Exception as exc:  # a driver error from a SQL source, say
-        outcome = SourceLoad(source.name, error=f"{type(exc).__name__}: {exc}")
+        outcome = SourceLoad(source.name, error=redact_text(f"{type(exc).__name__}: {exc}"))
     changed_at = now if outcome.changed else (previous.changed_at if previous else None)
     store.save_source_status(SourceStatus(
         source.name, checked_at=now,

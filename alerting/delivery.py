@@ -126,6 +126,11 @@ def _send_batch(store: Store, build: NotifierFactory, policy: DeliverySettings,
                 if stopping():
                     store.release_claims([e.id for e in claimed], worker=worker)
                     return
+                if not store.renew_claim(entry.id, worker=worker, now=clock()):
+                    log.warning("notice_claim_lost", notice=entry.id,
+                                detail="the lease ran out while earlier notices of the batch "
+                                       "were sent; another dispatcher has it")
+                    continue
                 result, elapsed = _attempt(notifier, entry)
                 _record(store, entry, result, elapsed, policy, worker, clock, report)
 

@@ -45,10 +45,34 @@ def register_secrets(settings: Any = None, environ: Mapping[str, str] | None = N
         if _SECRET_NAME.search(name):
             register_secret(value)
     if settings is not None:
+        for source in getattr(settings, "sources", ()):
+            if source.sql is not None:
+                register_url_secrets(source.sql.url)
+        register_url_secrets(settings.database_url)
         email = settings.notifiers.get("email")
         password_env = getattr(email, "password_env", None) if email is not None else None
         if password_env:
             register_secret(env.get(str(password_env)))
+
+
+def register_url_secrets(url: str) -> None:
+    """A database URL's password, and its query values (`?password=`, an ODBC connection
+    string with PWD=…): SQLAlchemy hides only the user:password part itself."""
+    import sqlalchemy as sa
+
+    try:
+        parsed = sa.make_url(url)
+    except Exception:
+        register_secret(url)
+        return
+    if parsed.password:
+        register_secret(str(parsed.password))
+    for values in parsed.query.values():
+        for value in (values,) if isinstance(values, str) else values:
+            register_secret(value)
+            for part in re.split(r"[;&]", value):  # PWD=...; in odbc_connect
+                if "=" in part and re.match(r"\s*(pwd|password|secret|token)\s*=", part, re.I):
+                    register_secret(part.split("=", 1)[1].strip())
 
 
 def redact_text(text: str) -> str:
@@ -80,6 +104,22 @@ def redact(_logger: Any, _method: str, event: MutableMapping[str, Any]) -> Mutab
     return event
 
 
+class _ToStructlog(logging.Handler):
+    """Library log records (APScheduler's, say) become structlog events: JSON, redacted,
+    with the run id when one is bound."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            logger = structlog.get_logger(record.name)
+            event = record.getMessage()
+            if record.exc_info:
+                logger.log(record.levelno, event, exc_info=record.exc_info)
+            else:
+                logger.log(record.levelno, event)
+        except Exception:
+            self.handleError(record)
+
+
 def configure_logging(verbosity: int = 0, stream: TextIO | None = None) -> None:
     out = stream or sys.stderr
     level = {0: logging.WARNING, 1: logging.INFO}.get(verbosity, logging.DEBUG)
@@ -101,6 +141,10 @@ def configure_logging(verbosity: int = 0, stream: TextIO | None = None) -> None:
         logger_factory=structlog.PrintLoggerFactory(out),
         cache_logger_on_first_use=False,
     )
+    library = logging.getLogger("apscheduler")
+    library.handlers = [_ToStructlog()]
+    library.propagate = False
+    library.setLevel(level)
 
 
 def known_secrets() -> Iterable[str]:

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 from alerting.durations import interval_text, parse_duration, parse_interval
 from alerting.grouping import NoticeDraft
+from alerting.locks import cycle_lock
 from alerting.pipeline import (
     Notifying,
     deliver_outbox,
@@ -75,8 +76,14 @@ def notify_command(args: argparse.Namespace, settings: Settings) -> int:
     ruleset = _ruleset(settings)
     store = Store.open(settings.database_url)
     try:
-        outcome = notify(store, ruleset, setup, args.as_of or today(),
-                         deliver=not args.no_send)
+        # The worker's jobs and this command update the same alert state: one at a time.
+        with cycle_lock(store.engine, wait=settings.worker.lock_wait) as held:
+            if not held:
+                print("error: a run held the cycle lock for longer than worker.lock_wait",
+                      file=sys.stderr)
+                return 1
+            outcome = notify(store, ruleset, setup, args.as_of or today(),
+                             deliver=not args.no_send)
     except TemplateProblem as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -122,7 +122,8 @@ def check_runs(recent: Iterable[RunRecord], now: datetime) -> Checked:
     """The latest finished run of each job: failed or abandoned raises an alert."""
     latest: dict[str, RunRecord] = {}
     for run in recent:
-        if run.finished and run.outcome != "skipped" and run.job not in latest:
+        if run.finished and run.outcome not in ("skipped", "interrupted") and \
+                run.job not in latest:
             latest[run.job] = run
     findings = [
         _finding(RUN_FAILED, job,

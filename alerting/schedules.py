@@ -9,7 +9,7 @@ on the wrong day in one of them.
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from apscheduler.triggers.cron import CronTrigger
@@ -43,6 +43,9 @@ def cron_trigger(expression: str, zone: tzinfo) -> CronTrigger:
     if "/" in values["month"] and re.search(r"[a-z]", values["month"], re.IGNORECASE):
         raise ValueError(f"month with a step must use numbers, got {values['month']!r} "
                          "(e.g. 1-12/3)")
+    if values["day"] not in ("*", "?") and weekday not in ("*", "?"):
+        raise ValueError(f"cron {expression!r} sets both day of month and day of week: crontab "
+                         "runs on either, APScheduler only on both; keep one (use * for the other)")
     if len(fields) == 5:
         values["second"] = "0"
     try:
@@ -62,7 +65,11 @@ def last_fire(trigger: CronTrigger, since: datetime, now: datetime) -> datetime 
     was down at that moment still owes, within its misfire grace time."""
     found: datetime | None = None
     fire: datetime | None = trigger.get_next_fire_time(None, since)
-    while fire is not None and fire <= now:
+    for _ in range(100_000):  # a seconds schedule over a long grace time, at most
+        if fire is None or fire > now:
+            break
         found = fire
-        fire = trigger.get_next_fire_time(fire, fire + timedelta(microseconds=1))
+        # Step in UTC: local wall-clock arithmetic loses the repeated hour when the clocks
+        # go back, and would find the same fire time again for ever.
+        fire = trigger.get_next_fire_time(fire, fire.astimezone(UTC) + timedelta(microseconds=1))
     return found

@@ -25,6 +25,7 @@ import structlog
 from alerting.data_sources import SourceLoad, load_source
 from alerting.delivery import DispatchReport
 from alerting.locks import cycle_lock
+from alerting.logs import redact_text, register_secrets
 from alerting.operations import (
     OperationsOutcome,
     alarm_without_store,
@@ -35,8 +36,9 @@ from alerting.operations import (
     notify_operations,
 )
 from alerting.pipeline import Notifying, deliver_outbox, notify, rule_ids
+from alerting.problems import ProblemsFound
 from alerting.rendering.render import Renderer, ServiceInfo
-from alerting.routing import load_routing
+from alerting.routing import Routing, load_routing
 from alerting.rule_keeper import rules_in_force
 from alerting.settings import Settings
 from alerting.silences import load_silences
@@ -94,6 +96,10 @@ class Service:
         self.clock = clock
         self.started_at = clock()
         self._last_alarm: datetime | None = None
+        self._current: set[str] = set()  # runs in progress in this process
+        self._routing: Routing | None = None  # the recipients last read without errors
+        register_secrets(settings)  # e.g. a SQL source's password, should an error quote it
+        self.recipients_problems: tuple[str, ...] = ()
 
     # --- plans ------------------------------------------------------------------------------
 
@@ -116,27 +122,34 @@ class Service:
         run = RunRecord(id=uuid.uuid4().hex[:12], job=plan.name,
                         trigger="schedule" if scheduled_for else "manual", worker=self.worker,
                         started_at=self.clock(), scheduled_for=scheduled_for, as_of=plan.as_of)
-        with structlog.contextvars.bound_contextvars(run_id=run.id, job=plan.name):
-            if not self.store.start_run(run):
-                log.info("run_taken_by_another_worker", scheduled_for=str(scheduled_for))
-                return None
-            log.info("run_started", as_of=plan.as_of.isoformat(), worker=self.worker)
-            with cycle_lock(self.store.engine, wait=self.settings.worker.lock_wait,
-                            stop=self.stop) as held:
-                if not held:
-                    run = replace(run, outcome=INTERRUPTED if self.stop.is_set() else FAILED,
-                                  ended_at=self.clock(),
-                                  error="another job held the cycle lock for longer than "
-                                        "worker.lock_wait")
-                    self.store.finish_run(run)
-                    log.error("run_not_started", error=run.error)
-                    return run
-                run = self._steps(run, plan, wait_for_retries)
-                self.store.finish_run(run)
-                log.info("run_finished", outcome=run.outcome, rows_loaded=run.rows_loaded,
-                         rows_rejected=run.rows_rejected, exceptions=run.exceptions,
-                         notices_queued=run.notices_queued, notices_sent=run.notices_sent)
-                self._check_and_tell()
+        self._current.add(run.id)  # before its row exists: the self-check must not close it
+        try:
+            with structlog.contextvars.bound_contextvars(run_id=run.id, job=plan.name):
+                return self._run(run, plan, wait_for_retries)
+        finally:
+            self._current.discard(run.id)
+
+    def _run(self, run: RunRecord, plan: JobPlan, wait_for_retries: bool) -> RunRecord | None:
+        if not self.store.start_run(run):
+            log.info("run_taken_by_another_worker", scheduled_for=str(run.scheduled_for))
+            return None
+        log.info("run_started", as_of=plan.as_of.isoformat(), worker=self.worker)
+        with cycle_lock(self.store.engine, wait=self.settings.worker.lock_wait,
+                        stop=self.stop) as held:
+            if not held:
+                run = replace(run, outcome=INTERRUPTED if self.stop.is_set() else FAILED,
+                              ended_at=self.clock(),
+                              error="another job held the cycle lock for longer than "
+                                    "worker.lock_wait")
+                self._finish(run)
+                log.error("run_not_started", error=run.error)
+                return run
+            run = _scrubbed(self._steps(run, plan, wait_for_retries))
+            self._finish(run)
+            log.info("run_finished", outcome=run.outcome, rows_loaded=run.rows_loaded,
+                     rows_rejected=run.rows_rejected, exceptions=run.exceptions,
+                     notices_queued=run.notices_queued, notices_sent=run.notices_sent)
+            self._check_and_tell()
         return run
 
     def run_or_alarm(self, plan: JobPlan, *, scheduled_for: datetime | None = None) -> None:
@@ -165,6 +178,15 @@ class Service:
                 log.error("admin_alarm_failed",
                           error=f"{type(alarm_error).__name__}: {alarm_error}")
 
+    def _finish(self, run: RunRecord) -> None:
+        """Record how the run ended; one retry, since a run left 'running' misleads."""
+        try:
+            self.store.finish_run(run)
+        except Exception as exc:
+            log.error("run_not_recorded", error=f"{type(exc).__name__}: {exc}", retry_in_s=5)
+            self.stop.wait(5)
+            self.store.finish_run(run)
+
     def _between_steps(self, step: str) -> None:
         if self.stop.is_set():
             log.warning("run_stopping", after_step=step)
@@ -187,7 +209,13 @@ class Service:
                 self._between_steps(f"source {name}")
             ruleset = kept.ruleset
             only = rule_ids(ruleset, plan.rules)
-            outcome = notify(self.store, ruleset, self.notifying(), plan.as_of,
+            if not only:
+                tally.problems.append(f"the job's rules ({', '.join(plan.rules)}) match no rule "
+                                      "in force")
+            notifying = self.notifying()
+            tally.problems.extend(f"recipients file (last good version in force): {p}"
+                                  for p in self.recipients_problems)
+            outcome = notify(self.store, ruleset, notifying, plan.as_of,
                              now=self.clock(), deliver=False, clock=self.clock, only=only)
             tally.problems.extend(f"rule '{f.rule}' failed: {f.error}"
                                   for f in outcome.evaluation.failures)
@@ -224,7 +252,19 @@ class Service:
         silences = load_silences(Path(settings.silences))
         for problem in silences.problems:
             log.warning("silence_problem", problem=str(problem))
-        return Notifying(load_routing(Path(settings.recipients)), silences, renderer, settings)
+        try:
+            self._routing = load_routing(Path(settings.recipients))
+        except ProblemsFound as exc:
+            # A broken recipients file must not silence the service: the routing last read
+            # stays in force (for operations notices too), and the run fails on it.
+            if self._routing is None:
+                raise
+            log.error("recipients_broken_last_good_in_force",
+                      problems=[str(p) for p in exc.problems])
+            self.recipients_problems = tuple(str(p) for p in exc.problems)
+        else:
+            self.recipients_problems = ()
+        return Notifying(self._routing, silences, renderer, settings)
 
     def deliver(self, *, wait_for_retries: bool = False) -> DispatchReport:
         """Send what is due in the outbox (safe alongside other workers' dispatchers)."""
@@ -242,7 +282,7 @@ class Service:
         setup = self.notifying()
         checked = [check_rule_files(kept.broken, now),
                    check_sources(self.store, self.settings, now),
-                   check_runs(self.store.runs(limit=200, finished_only=True), now),
+                   check_runs(self.store.latest_runs().values(), now),
                    check_outbox(self.store, self.settings, now)]
         return notify_operations(self.store, checked, routing=setup.routing,
                                  silences=setup.silences, renderer=setup.renderer,
@@ -269,7 +309,18 @@ class Service:
                 if name != self.worker and (beat.state == "stopped" or now - beat.beat_at > limit)]
         if self.store.abandon_runs(dead, now):
             log.error("runs_abandoned", workers=dead)
+        # This worker's own runs that are 'running' but not in progress here: their end
+        # could not be recorded (the database went away at that moment).
+        own = self.store.abandon_runs([self.worker], now, keep=self._current)
+        if own:
+            log.error("runs_abandoned", workers=[self.worker], runs=own)
 
     def beat(self, state: str, next_runs: dict[str, str] | None = None) -> None:
         self.store.beat(WorkerBeat(self.worker, socket.gethostname(), os.getpid(), state,
                                    self.started_at, self.clock(), next_runs or {}))
+
+
+def _scrubbed(run: RunRecord) -> RunRecord:
+    """Problems and errors are stored and shown to people: no secret may be in them."""
+    return replace(run, problems=tuple(redact_text(p) for p in run.problems),
+                   error=redact_text(run.error) if run.error else None)

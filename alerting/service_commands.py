@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -33,6 +34,9 @@ def run_command(args: argparse.Namespace, settings: Settings) -> int:
     store = Store.open(settings.database_url)
     try:
         service = Service(settings, store, worker=args.worker or default_worker_name())
+        # SIGTERM (a cron timeout, systemd) stops after the current step, as the worker does.
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, lambda *_: service.stop.set())
         run = service.run(service.plan(args.job, args.as_of), wait_for_retries=True)
     finally:
         store.close()
@@ -60,6 +64,13 @@ def run_text(run: RunRecord) -> str:
 def worker_command(args: argparse.Namespace, settings: Settings) -> int:
     from alerting.worker import Worker
 
+    problems = _operations_receivers(settings)
+    if problems:
+        for problem in problems:
+            print(f"error: {problem}", file=sys.stderr)
+        print("the worker would run without anyone to tell when it cannot do its job; fix the "
+              "config (`alerting config check`) and start it again", file=sys.stderr)
+        return 2
     store = Store.open(settings.database_url)
     try:
         service = Service(settings, store, worker=args.name or default_worker_name())
@@ -68,13 +79,24 @@ def worker_command(args: argparse.Namespace, settings: Settings) -> int:
         store.close()
 
 
+def _operations_receivers(settings: Settings) -> list[str]:
+    try:
+        routing = load_routing(Path(settings.recipients))
+    except ProblemsFound as exc:
+        return [str(p) for p in exc.problems]
+    return [f"operations.{role}: receiver '{name}' is not defined in {settings.recipients}"
+            for role in ("admin", "rule_authors")
+            if (name := getattr(settings.operations, role)) and name not in routing.receivers]
+
+
 def status_command(args: argparse.Namespace, settings: Settings) -> int:
     """0 healthy (or warnings), 1 unhealthy; never 2, so it can be a Docker HEALTHCHECK."""
     try:
         store = Store.open(settings.database_url, migrate_schema=False)
         try:
-            health = check_health(store, settings, utc_now(),
-                                  args.worker or default_worker_name())
+            named = args.worker or os.environ.get("CSC_ALERTING_WORKER_NAME")
+            health = check_health(store, settings, utc_now(), named or default_worker_name(),
+                                  required=bool(named))
         finally:
             store.close()
     except Exception as exc:

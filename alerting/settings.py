@@ -126,6 +126,18 @@ class WorkerSettings(BaseModel):
     # `alerting status` is unhealthy when the worker's heartbeat is older than this.
     heartbeat_max_age: IntervalField = timedelta(minutes=5)
 
+    @model_validator(mode="after")
+    def _sensible(self) -> WorkerSettings:
+        if self.misfire_grace_time < timedelta(seconds=1):
+            raise ValueError("misfire_grace_time must be at least 1s")
+        for name in ("dispatch_every", "check_every"):
+            if getattr(self, name) < timedelta(seconds=1):
+                raise ValueError(f"{name} must be at least 1s")
+        if self.dispatch_every >= self.heartbeat_max_age:
+            raise ValueError("heartbeat_max_age must be longer than dispatch_every (the "
+                             "heartbeat is written every dispatch_every)")
+        return self
+
 
 class OperationsSettings(BaseModel):
     """Self-monitoring: who is told when the service cannot do its job."""

@@ -57,13 +57,13 @@ class Health:
 
 
 def check_health(store: Store, settings: Settings, now: datetime,
-                 worker: str | None) -> Health:
+                 worker: str | None, *, required: bool = False) -> Health:
+    """`worker` is this host's worker; `required` when it was named explicitly (--worker or
+    CSC_ALERTING_WORKER_NAME, as in a container), so a worker that never beat is unhealthy."""
     health = Health(now)
     health.workers = store.workers()
-    _check_heartbeats(health, settings, worker)
-    for run in store.runs(limit=200, finished_only=True):
-        if run.outcome != "skipped":
-            health.last_runs.setdefault(run.job, run)
+    _check_heartbeats(health, settings, worker, required)
+    health.last_runs = store.latest_runs()
     for job, run in sorted(health.last_runs.items()):
         if run.outcome in (FAILED, ABANDONED):
             health.unhealthy.append(f"the latest '{job}' run ({run.id}) {run.outcome}: "
@@ -82,14 +82,16 @@ def check_health(store: Store, settings: Settings, now: datetime,
     return health
 
 
-def _check_heartbeats(health: Health, settings: Settings, worker: str | None) -> None:
+def _check_heartbeats(health: Health, settings: Settings, worker: str | None,
+                      required: bool) -> None:
     max_age = settings.worker.heartbeat_max_age
     now = health.now
-    if not health.workers:
+    if not health.workers and not required:
         health.warnings.append("no worker has started on this database (fine if runs are "
                                "started by `alerting run` from cron)")
-    # This host's worker when it has one (a container checks its own), else every worker.
-    watched = [worker] if worker in health.workers else list(health.workers)
+    # The named worker (a container checks its own), this host's if it has one, else all.
+    watched = ([worker] if worker and (required or worker in health.workers)
+               else list(health.workers))
     for name in watched:
         beat = health.workers.get(name)
         if beat is None:

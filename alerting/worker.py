@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import signal
 import threading
+import time
 from collections.abc import Callable
 from datetime import datetime
 from types import FrameType
@@ -118,7 +119,6 @@ class Worker:
     def _tick(self) -> None:
         if self.service.stop.is_set():
             return
-        self._beat("running")
         with structlog.contextvars.bound_contextvars(task="deliver"):
             report = self.service.deliver()
         if report.attempts:
@@ -147,9 +147,11 @@ class Worker:
               ready: Callable[[], None] | None = None) -> int:
         """Run until SIGTERM/SIGINT (or the stop flag); 0 when it stopped cleanly."""
         stop = self.service.stop
+        received: list[int] = []
         if install_signals:
             def on_signal(signum: int, _frame: FrameType | None) -> None:
-                log.warning("stop_requested", signal=signal.Signals(signum).name)
+                # Only set flags here: logging could re-enter a lock the main thread holds.
+                received.append(signum)
                 stop.set()
             signal.signal(signal.SIGTERM, on_signal)
             signal.signal(signal.SIGINT, on_signal)
@@ -162,8 +164,17 @@ class Worker:
         log.info("worker_started", worker=self.service.worker, jobs=self.next_runs())
         if ready:
             ready()
+        # The heartbeat comes from this loop, not from a job: a long delivery or a full
+        # thread pool must not make a live worker look dead.
+        every = self.service.settings.worker.dispatch_every.total_seconds()
+        last_beat = time.monotonic()
         while not stop.wait(1.0):
             self._next_runs = self.next_runs()
+            if time.monotonic() - last_beat >= every:
+                self._beat("running")
+                last_beat = time.monotonic()
+        if received:
+            log.warning("stop_requested", signal=signal.Signals(received[0]).name)
         log.info("worker_stopping", worker=self.service.worker)
         self._beat("stopping")
         self.scheduler.shutdown(wait=True)

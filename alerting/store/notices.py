@@ -220,6 +220,14 @@ class NoticeStore:
             found = {status: int(count) for status, count in conn.execute(query)}
         return {s: found.get(s, 0) for s in (PENDING, SENDING, SENT, DEAD)}
 
+    def renew_claim(self, notice_id: str, *, worker: str, now: datetime) -> bool:
+        """Just before sending: still ours? Renews the lease; False if the lease ran out and
+        another dispatcher took the notice (then this one must not send it)."""
+        with self.engine.begin() as conn:
+            return conn.execute(sa.update(notices).where(
+                notices.c.id == notice_id, notices.c.status == SENDING,
+                notices.c.claimed_by == worker).values(claimed_at=now)).rowcount == 1
+
     def release_claims(self, ids: Sequence[str], *, worker: str) -> int:
         """Hand back notices this worker claimed but did not try (it is stopping)."""
         if not ids:

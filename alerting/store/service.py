@@ -8,9 +8,9 @@ that of several workers on one database, exactly one runs each scheduled slot.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -78,8 +78,13 @@ class SourceStatus:
     error: str | None = None
 
 
+def _as_utc(value: Any) -> Any:
+    return value.astimezone(UTC) if isinstance(value, datetime) and value.tzinfo else value
+
+
 def _run_row(run: RunRecord) -> dict[str, Any]:
-    row = asdict(run)
+    # SQLite keeps no offset: every time is stored as UTC (a London 07:00 BST slot is 06:00).
+    row = {k: _as_utc(v) for k, v in asdict(run).items()}
     row["problems"] = json.dumps(list(run.problems)) if run.problems else None
     return row
 
@@ -127,18 +132,35 @@ class ServiceStore:
         with self.engine.connect() as conn:
             return [_run_from_row(r) for r in conn.execute(query)]
 
+    def latest_runs(self) -> dict[str, RunRecord]:
+        """Each job's newest run that came to an end of its own (not interrupted by a stop,
+        not still running): what the job's health is judged on."""
+        counted = runs.c.outcome.notin_([RUNNING, INTERRUPTED, "skipped"])
+        newest = (sa.select(runs.c.job, sa.func.max(runs.c.started_at).label("started"))
+                  .where(counted).group_by(runs.c.job).subquery())
+        query = (sa.select(runs).join(newest, sa.and_(runs.c.job == newest.c.job,
+                                                      runs.c.started_at == newest.c.started))
+                 .where(counted).order_by(runs.c.job))
+        with self.engine.connect() as conn:
+            return {r.job: _run_from_row(r) for r in conn.execute(query)}
+
     def run(self, run_id: str) -> RunRecord | None:
         with self.engine.connect() as conn:
             row = conn.execute(sa.select(runs).where(runs.c.id == run_id)).first()
         return _run_from_row(row) if row else None
 
-    def abandon_runs(self, dead_workers: Sequence[str], now: datetime) -> int:
-        """Runs left 'running' by workers that have stopped beating: their worker died."""
+    def abandon_runs(self, dead_workers: Sequence[str], now: datetime, *,
+                     keep: Collection[str] = ()) -> int:
+        """Runs left 'running' by workers that have stopped beating: their worker died.
+        `keep` names runs still in progress (a worker closing its own leftovers)."""
         if not dead_workers:
             return 0
+        query = runs.update().where(runs.c.outcome == RUNNING,
+                                    runs.c.worker.in_(list(dead_workers)))
+        if keep:
+            query = query.where(runs.c.id.notin_(list(keep)))
         with self.engine.begin() as conn:
-            result = conn.execute(runs.update().where(
-                runs.c.outcome == RUNNING, runs.c.worker.in_(list(dead_workers))).values(
+            result = conn.execute(query.values(
                 outcome=ABANDONED, ended_at=now,
                 error="the worker stopped (crashed or was killed) before the run finished"))
         return int(result.rowcount)
@@ -146,10 +168,17 @@ class ServiceStore:
     # --- heartbeats -----------------------------------------------------------------------
 
     def beat(self, beat: WorkerBeat) -> None:
-        row = asdict(beat)
+        """Upsert (INSERT … ON CONFLICT): beats from two threads of one worker never clash."""
+        row = {k: _as_utc(v) for k, v in asdict(beat).items()}
         row["next_runs"] = json.dumps(dict(beat.next_runs))
+        from sqlalchemy.dialects import postgresql, sqlite
+
+        insert = postgresql.insert if self.engine.dialect.name == "postgresql" else sqlite.insert
+        statement = insert(workers).values(row)
+        update = {k: statement.excluded[k] for k in row if k != "name"}
+        upsert = statement.on_conflict_do_update(index_elements=[workers.c.name], set_=update)
         with self.engine.begin() as conn:
-            _replace(conn, workers, [workers.c.name], [row])
+            conn.execute(upsert)
 
     def workers(self) -> dict[str, WorkerBeat]:
         with self.engine.connect() as conn:

@@ -412,3 +412,71 @@ def test_when_the_database_fails_the_admin_is_told_directly_once(
         assert len(admin.posts) == 2
     finally:
         store.close()
+
+
+def test_last_fire_survives_the_autumn_clock_change() -> None:
+    """01:30 happens twice on 27 Oct 2024 in London; stepping in local time looped for ever."""
+    zone = ZoneInfo("Europe/London")
+    trigger = cron_trigger("30 1 * * *", zone)
+    now = datetime(2024, 10, 27, 1, 40, tzinfo=UTC)  # after the second 01:30 (GMT)
+    fire = last_fire(trigger, now - timedelta(hours=2), now)
+    assert fire is not None and fire.astimezone(UTC) == datetime(2024, 10, 27, 1, 30,
+                                                                  tzinfo=UTC)
+
+
+def test_an_interrupted_run_does_not_resolve_a_failed_one(scene: Scene,
+                                                          admin: AdminInbox) -> None:
+    (scene.root / "templates").mkdir()
+    (scene.root / "templates" / "broken.txt.j2").write_text("{{ no_such_variable }}")
+    scene.write_rules(RULES + "    templates: {email_text: broken.txt.j2}\n")
+    assert scene.run().outcome == "failed"
+    service = scene.service()
+    service.stop.set()
+    stopped = service.run(service.plan("monthly"))
+    assert stopped is not None and stopped.outcome == "interrupted"
+    service.stop.clear()
+    service.check()
+    assert admin.rules("resolved") == []
+    assert "service:run-failed|monthly|" in scene.store.alerts(firing_only=True)
+
+
+def test_a_sql_source_password_reaches_no_run_record_or_notice(
+        scene: Scene, admin: AdminInbox, smtp: SmtpServer) -> None:
+    secret = "S3cretPass-in-query"
+    scene.overrides["sources"] = [{"name": "warehouse", "sql": {
+        "url": f"postgresql+psycopg://reader@127.0.0.1:1/dw?password={secret}",
+        "query": "select 1"}}]
+    scene.overrides["schedules"] = [{"name": "monthly", "cron": "0 6 5 * *",
+                                     "sources": ["warehouse"], "as_of": "2026-10-31"}]
+    run = scene.run()
+    assert run.outcome == "degraded"
+    assert any("warehouse" in p for p in run.problems)
+    stored = scene.store.run(run.id)
+    assert stored is not None and secret not in repr(stored)
+    assert secret not in repr(scene.store.source_status())
+    assert admin.rules("first") == ["service:source-missing"]
+    assert secret not in json.dumps(admin.posts)
+
+
+def test_a_notice_whose_lease_ran_out_is_not_sent_by_its_first_claimant(store: Store) -> None:
+    from notifiers import Notice
+
+    t0 = datetime(2026, 11, 2, 7, tzinfo=UTC)
+    store.commit_run([], [], [Notice(id="n1", receiver="r", channel="webhook",
+                                     target={"url": "http://127.0.0.1:1/x"}, subject="s",
+                                     text="t", created_at=t0)], now=t0)
+    lease = timedelta(minutes=15)
+    assert [e.id for e in store.claim_due_notices("a", now=t0, lease=lease)] == ["n1"]
+    later = t0 + lease + timedelta(seconds=1)
+    assert [e.id for e in store.claim_due_notices("b", now=later, lease=lease)] == ["n1"]
+    assert not store.renew_claim("n1", worker="a", now=later)
+    assert store.renew_claim("n1", worker="b", now=later)
+
+
+def test_status_requires_a_named_worker_that_never_beat(scene: Scene) -> None:
+    scene.run()
+    health = check_health(scene.store, scene.settings, scene.now, "worker-x", required=True)
+    assert health.level == UNHEALTHY
+    assert "worker 'worker-x' has never beaten its heartbeat" in health.unhealthy
+    lenient = check_health(scene.store, scene.settings, scene.now, "worker-x")
+    assert lenient.level == WARNING
