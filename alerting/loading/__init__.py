@@ -88,7 +88,7 @@ def load_table(store: Store, table: RawTable, kind: TableKind | None = None, *,
             rejected_rows.append(RejectedRow(table.source, raw.line, kind.value,
                                              f"row {raw.problem}", raw.cells))
             continue
-        row = {names.get(k, canonical_header(k)): v for k, v in raw.cells.items()}
+        row = {names[k] if k in names else canonical_header(k): v for k, v in raw.cells.items()}
         try:
             record = parse(row)
         except RowError as exc:

@@ -1,0 +1,226 @@
+"""`python -m benchmarks`: time every stage at one scale, in one process, and print a table.
+
+    python -m benchmarks --scale council|region|national [--store sqlite|postgresql]
+
+Stages: generate the synthetic data; load it from CSV into the store (rows/s); read it back
+as columns; evaluate the starter pack (total and per rule type); update alert state; render
+and deliver notices to a loopback SMTP server and a loopback HTTP server (notices/s);
+`validate` 100 rule files; peak memory (RSS). PostgreSQL needs a URL in
+CSC_ALERTING_BENCH_POSTGRES_URL (a scratch database: its tables are emptied).
+Needs the test extras (aiosmtpd): pip install -e ".[test]".
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from benchmarks.generate import SCALES, generate
+from benchmarks.loopback import http_server, smtp_server
+
+
+@dataclass
+class Table:
+    rows: list[tuple[str, str, str]] = field(default_factory=list)
+
+    def add(self, stage: str, seconds: float, detail: str = "") -> None:
+        self.rows.append((stage, f"{seconds:.2f}", detail))
+        print(f"  {stage:<44} {seconds:>8.2f} s  {detail}", flush=True)
+
+
+@contextmanager
+def timed() -> Iterator[list[float]]:
+    box = [0.0]
+    started = time.perf_counter()
+    try:
+        yield box
+    finally:
+        box[0] = time.perf_counter() - started
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _empty(store: Any) -> None:
+    from alerting.store.schema import metadata
+
+    with store.engine.begin() as conn:
+        for table in reversed(metadata.sorted_tables):
+            conn.execute(table.delete())
+
+
+def run(scale: str, backend: str, notices: int, seed: int,  # noqa: PLR0915 (one stage after another)
+        say: Callable[[str], None] = print) -> Table:
+    from alerting.loading import load_path
+    from alerting.logs import configure_logging
+    from alerting.pipeline import evaluate_data, read_data
+    from alerting.ruleset import load_rules
+    from alerting.settings import Settings
+    from alerting.state import update_alerts
+    from alerting.store import Store
+
+    configure_logging(0)
+    table = Table()
+    with tempfile.TemporaryDirectory() as folder:
+        work = Path(folder)
+        say(f"scale {scale}, store {backend}, seed {seed}")
+        with timed() as t:
+            data = generate(scale, work / "data", seed)
+        total_rows = data.observation_rows + data.risk_rows + data.case_rows
+        table.add("generate synthetic data", t[0], f"{total_rows:,} rows")
+
+        if backend == "sqlite":
+            url = f"sqlite:///{work / 'bench.sqlite3'}"
+        else:
+            url = os.environ.get("CSC_ALERTING_BENCH_POSTGRES_URL", "")
+            if not url:
+                raise SystemExit("set CSC_ALERTING_BENCH_POSTGRES_URL to a scratch database")
+        store = Store.open(url)
+        if backend != "sqlite":
+            _empty(store)
+        try:
+            for name, path, rows in (("observations", data.observations, data.observation_rows),
+                                     ("risks", data.risks, data.risk_rows),
+                                     ("cases", data.cases, data.case_rows)):
+                with timed() as t:
+                    reports = load_path(store, path)
+                rejected = sum(len(r.rejected) for r in reports)
+                table.add(f"load {name} from CSV", t[0],
+                          f"{rows / t[0]:,.0f} rows/s, {rejected} rejected")
+
+            ruleset = load_rules([data.catalogue, data.rules])
+            assert not ruleset.errors, ruleset.errors
+            with timed() as t:
+                frames = read_data(store, ruleset)
+            table.add("read the store as columns", t[0],
+                      f"{len(frames.observations.value):,} observations")
+
+            settings = Settings(database_url=url)
+            by_type: dict[str, float] = defaultdict(float)
+            findings = []
+            with timed() as whole:
+                for rule in ruleset.enabled():
+                    started = time.perf_counter()
+                    result = evaluate_data(ruleset, frames, data.as_of, settings.rag_scheme,
+                                           only={rule.id})
+                    by_type[rule.rule_type] += time.perf_counter() - started
+                    findings.extend(result.exceptions)
+            table.add("evaluate the starter pack", whole[0], f"{len(findings):,} exceptions")
+            for kind, seconds in sorted(by_type.items()):
+                table.add(f"  of which {kind}", seconds)
+
+            now = datetime(2026, 10, 1, 7, tzinfo=UTC)
+            with timed() as t:
+                updates = update_alerts({}, findings, {r.id for r in ruleset.enabled()},
+                                        {r.id for r in ruleset.rules}, now)
+                store.commit_run([u.alert for u in updates], [], [], now=now)
+            table.add("update and store alert state", t[0], f"{len(updates):,} alerts")
+
+            deliver_notices(store, updates[:notices], ruleset, now, table)
+
+            validate_files(data, work / "validate", table)
+        finally:
+            store.close()
+    table.add("peak memory (RSS)", 0.0, f"{peak_rss_mb():,.0f} MB")
+    return table
+
+
+def validate_files(data: Any, folder: Path, table: Table) -> None:
+    """What `alerting validate` does, over 100 rule files (and the catalogue)."""
+    from alerting.ruleset import load_rules
+
+    folder.mkdir()
+    text = data.rules.read_text()
+    for i in range(100):
+        (folder / f"rules-{i:03d}.yaml").write_text(text.replace("- id: ", f"- id: f{i:03d}-"))
+    with timed() as t:
+        checked = load_rules([folder, data.catalogue])
+    table.add("validate 100 rule files", t[0],
+              f"{len(checked.rules)} rules, {len(checked.errors)} errors")
+
+
+def deliver_notices(store: Any, updates: list[Any], ruleset: Any, now: datetime,
+                    table: Table) -> None:
+    """One notice per alert (`group: each`): half by email to a loopback SMTP server, half
+    by webhook to a loopback HTTP server; render, then deliver through the outbox."""
+    from dataclasses import replace
+    from datetime import timedelta
+
+    from alerting.delivery import dispatch, notifier_factory
+    from alerting.grouping import plan_notices
+    from alerting.pipeline import Notifying, render_draft
+    from alerting.rendering.render import Renderer, ServiceInfo
+    from alerting.routing import Receiver, Route, Routing
+    from alerting.settings import DeliverySettings, Settings
+    from alerting.silences import Silences
+
+    half = len(updates) // 2
+    with smtp_server() as smtp, http_server() as http:
+        receivers = {
+            "by-email": Receiver(name="by-email", channels={"email": {"to": ["a@x.test"]}}),
+            "by-webhook": Receiver(name="by-webhook",
+                                       channels={"webhook": {"url": http.url}}),
+        }
+        route = Route.model_validate({
+            "receiver": "by-email", "group": "each",
+            "routes": [{"match": {"bench": "webhook"}, "receiver": "by-webhook"}]})
+        routing = Routing(receivers, route)
+        alerts = []
+        for index, update in enumerate(updates):
+            labels = dict(update.alert.finding.get("labels") or {})
+            labels["bench"] = "webhook" if index >= half else "email"
+            finding = {**update.alert.finding, "labels": labels}
+            alerts.append(replace(update.alert, finding=finding))
+        settings = Settings(
+            database_url="sqlite://",
+            notifiers={"email": {"host": "127.0.0.1", "port": smtp.port, "security": "none"},
+                       "webhook": {"timeout": 10}},
+            delivery=DeliverySettings(wait_for_retries=timedelta(0)))
+        notifying = Notifying(routing, Silences(()), Renderer(None, ServiceInfo()),
+                                  settings)
+        started = time.perf_counter()
+        plan = plan_notices(alerts, {}, routing, now,
+                            rule_titles={r.id: r.display_title for r in ruleset.rules})
+        notices = [n for draft in plan.drafts for n in render_draft(draft, notifying, now)]
+        rendered = time.perf_counter() - started
+        table.add(f"plan and render {len(notices)} notices", rendered,
+                  f"{len(notices) / rendered:,.0f} notices/s")
+        store.commit_run([], plan.notified, notices, now=now)
+        options = {c: settings.channel_options(c) for c in ("email", "webhook")}
+        started = time.perf_counter()
+        report = dispatch(store, notifier_factory(options), settings.delivery, worker="bench",
+                          wait_for_retries=timedelta(0))
+        took = time.perf_counter() - started
+        email = sum(1 for n in notices if n.channel == "email")
+        table.add(f"deliver {report.sent} notices ({email} SMTP, {len(notices) - email} HTTP)",
+                  took, f"{report.sent / took:,.0f} notices/s; {smtp.messages} emails over "
+                        f"{smtp.connections} SMTP connection(s), {http.posts} HTTP posts")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
+    parser.add_argument("--scale", choices=[*sorted(s for s in SCALES if s != "tiny"), "tiny"],
+                        default="council")
+    parser.add_argument("--store", choices=["sqlite", "postgresql"], default="sqlite")
+    parser.add_argument("--notices", type=int, default=500,
+                        help="notices to render and deliver (default 500)")
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args(argv)
+    run(args.scale, args.store, args.notices, args.seed)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
