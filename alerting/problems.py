@@ -16,6 +16,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 PathKey = tuple[str | int, ...]
+_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @dataclass(frozen=True)
@@ -79,9 +80,12 @@ def read_yaml(path: Path) -> YamlDocument:
 
 
 def parse_yaml(text: str, name: str) -> YamlDocument:
+    # One pass: the node tree gives the lines, and the data is built from that same tree
+    # (with libyaml's C parser where PyYAML has it).
+    loader = _LOADER(text)
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        node = loader.get_single_node()
+        data = loader.construct_document(node) if node is not None else None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
@@ -89,6 +93,8 @@ def parse_yaml(text: str, name: str) -> YamlDocument:
         raise ProblemsFound([Problem(name, line, f"YAML syntax error: {what}")]) from None
     except yaml.YAMLError as exc:
         raise ProblemsFound([Problem(name, None, f"YAML error: {exc}")]) from None
+    finally:
+        loader.dispose()
     lines: dict[PathKey, int] = {}
     if node is not None:
         lines[()] = node.start_mark.line + 1
