@@ -62,6 +62,8 @@ def parse_number(raw: object, field: str = "value") -> float | None:
         raise ValueParseError(f"{field} must be a number, got {raw!r}")
     if isinstance(raw, int | float):
         return None if math.isnan(raw) else float(raw)
+    if isinstance(raw, str) and _NUMBER_RE.match(raw):  # the common case: a plain number
+        return float(raw)
     if is_missing(raw):
         return None
     text = strip_html(str(raw)).replace(",", "").replace("£", "").replace("%", "").strip()
