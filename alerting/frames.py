@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -56,6 +57,19 @@ def period_from(end_ordinal: int, kind: int) -> Period:
 
 def _no_extras(_rows: Sequence[int]) -> Mapping[int, ObservationExtras]:
     return {}
+
+
+def encode(column: Sequence[Any]) -> tuple[list[Any], IntArray]:
+    """Dictionary-encode a column: its distinct values, sorted, and each row's code.
+    Hashing is linear; only the few distinct values are sorted (numpy sorts every row)."""
+    first_seen: dict[Any, int] = {}
+    codes = np.fromiter((first_seen.setdefault(v, len(first_seen)) for v in column),
+                        dtype=np.int64, count=len(column))
+    names = sorted(first_seen)
+    remap = np.empty(len(names), dtype=np.int64)
+    for rank, name in enumerate(names):
+        remap[first_seen[name]] = rank
+    return names, remap[codes]
 
 
 @dataclass(frozen=True, eq=False)
@@ -116,13 +130,28 @@ class ObservationFrame:
         extras: ExtrasLookup = _no_extras,
     ) -> ObservationFrame:
         """Build from parallel columns (any order); periods are (end ordinal, kind code)."""
-        measure_names, measure_codes = np.unique(np.asarray(measure_ids, dtype=object),
-                                                 return_inverse=True)
-        area_names, area_codes = np.unique(np.asarray(areas, dtype=object), return_inverse=True)
         ends = np.fromiter((p[0] for p in periods), dtype=np.int64, count=len(periods))
         kinds = np.fromiter((p[1] for p in periods), dtype=np.int64, count=len(periods))
-        value = np.asarray([np.nan if v is None else v for v in values], dtype=np.float64)
-        target = np.asarray([np.nan if t is None else t for t in targets], dtype=np.float64)
+        return cls.from_arrays(measure_ids, areas, ends, kinds, values, targets, row_ids,
+                               extras=extras)
+
+    @classmethod
+    def from_arrays(
+        cls,
+        measure_ids: Sequence[str],
+        areas: Sequence[str],
+        ends: IntArray,
+        kinds: IntArray,
+        values: Sequence[float | None],
+        targets: Sequence[float | None],
+        row_ids: Sequence[int],
+        extras: ExtrasLookup = _no_extras,
+    ) -> ObservationFrame:
+        """Build from columns with period ends as ordinals (None values become NaN)."""
+        measure_names, measure_codes = encode(measure_ids)
+        area_names, area_codes = encode(areas)
+        value = np.asarray(values, dtype=np.float64)  # None -> NaN
+        target = np.asarray(targets, dtype=np.float64)
         order = np.lexsort((ends, area_codes, measure_codes))
         return cls(
             measure_ids=tuple(str(m) for m in measure_names),

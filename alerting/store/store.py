@@ -14,10 +14,11 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import sqlalchemy as sa
 
 from alerting.catalogue import Catalogue
-from alerting.frames import CaseFrame, ObservationFrame, RiskFrame, kind_code
+from alerting.frames import CaseFrame, ObservationFrame, RiskFrame, encode, kind_code
 from alerting.periods import PeriodKind
 from alerting.records import CaseRecord, ObservationExtras, ObservationRecord, RiskRecord
 from alerting.store import migrate
@@ -243,21 +244,30 @@ class Store(NoticeStore, ServiceStore):
     # --- reading ------------------------------------------------------------------------
 
     def observation_frame(self, until: date | None = None) -> ObservationFrame:
-        """Every observation (to `until`), as columns for set-based evaluation."""
-        query = sa.select(observations.c.measure_id, observations.c.area,
-                          observations.c.period_end, observations.c.period_kind,
-                          observations.c.value, observations.c.target, observations.c.id)
+        """Every observation (to `until`), as columns for set-based evaluation.
+
+        Read as plain driver tuples (no per-row type conversion): period ends are converted
+        once per distinct value, and the columns go straight into numpy.
+        """
+        sql = ("SELECT measure_id, area, period_end, period_kind, value, target, id "
+               "FROM observations")
+        query = sa.text(sql + (" WHERE period_end <= :until" if until is not None else ""))
         if until is not None:
-            query = query.where(observations.c.period_end <= until)
+            query = query.bindparams(sa.bindparam("until", until, type_=sa.Date()))
         with self.engine.connect() as conn:
-            rows = conn.execute(query).all()
-        kinds = {kind.value: kind_code(kind) for kind in PeriodKind}
-        return ObservationFrame.from_columns(
-            [r[0] for r in rows], [r[1] for r in rows],
-            [(r[2].toordinal(), kinds[r[3]]) for r in rows],
-            [r[4] for r in rows], [r[5] for r in rows], [r[6] for r in rows],
-            extras=self.observation_extras,
-        )
+            rows = conn.execute(query).fetchall()
+        if not rows:
+            empty = np.zeros(0, dtype=np.int64)
+            return ObservationFrame.from_arrays([], [], empty, empty, [], [], [],
+                                                extras=self.observation_extras)
+        measure_ids, areas, ends, kinds, values, targets, ids = zip(*rows, strict=True)
+        end_values, end_index = encode(ends)
+        ordinals = np.asarray([_ordinal(v) for v in end_values], dtype=np.int64)[end_index]
+        kind_values, kind_index = encode(kinds)
+        codes = {kind.value: kind_code(kind) for kind in PeriodKind}
+        kind_codes = np.asarray([codes[str(k)] for k in kind_values], dtype=np.int64)[kind_index]
+        return ObservationFrame.from_arrays(measure_ids, areas, ordinals, kind_codes, values,
+                                            targets, ids, extras=self.observation_extras)
 
     def observation_extras(self, row_ids: Sequence[int]) -> dict[int, ObservationExtras]:
         """Comparators, commentary and the rest for the rows a notice needs."""
@@ -326,3 +336,12 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
+
+
+def _ordinal(value: Any) -> int:
+    """A period end as the driver gives it (a date, or SQLite's 'YYYY-MM-DD' text)."""
+    if isinstance(value, datetime):
+        return value.date().toordinal()
+    if isinstance(value, date):
+        return value.toordinal()
+    return date.fromisoformat(str(value)[:10]).toordinal()
