@@ -29,7 +29,8 @@ def test_the_benchmark_runs_every_stage_at_tiny_scale(capsys: pytest.CaptureFixt
                   "read the store as columns", "evaluate the starter pack",
                   "of which tolerance", "of which decline", "of which case_duration",
                   "of which risk_rise", "of which missing_data", "update and store alert state",
-                  "plan and render", "notices/s", "SMTP connection(s)", "HTTP posts",
+                  "plan and render", "notices/s", "to a loopback SMTP server",
+                  "to a loopback HTTP server", "SMTP connection(s)", "HTTP posts",
                   "validate 100 rule files", "600 rules, 0 errors", "peak memory (RSS)"):
         assert stage in out, stage
     assert " 0 rejected" in out and "rejected" in out
