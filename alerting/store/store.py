@@ -168,8 +168,7 @@ class Store(NoticeStore, ServiceStore):
         with self.engine.begin() as conn:
             staging.create(conn)
             try:
-                for start in range(0, len(rows), _CHUNK):
-                    conn.execute(staging.insert(), rows[start:start + _CHUNK])
+                _bulk_insert(conn, staging, rows)
                 counts = self._merge_staging(conn, table, staging, key, compared, revised_by, now)
             finally:
                 staging.drop(conn)
@@ -345,3 +344,25 @@ def _ordinal(value: Any) -> int:
     if isinstance(value, date):
         return value.toordinal()
     return date.fromisoformat(str(value)[:10]).toordinal()
+
+
+def _bulk_insert(conn: sa.Connection, table: sa.Table, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Insert many rows with the driver's executemany, converting only the columns whose
+    type needs it (dates on SQLite): SQLAlchemy's per-row parameter handling was a quarter
+    of the time of a large load."""
+    compiled = table.insert().compile(dialect=conn.dialect)
+    columns = list(rows[0])
+    convert = {c: table.c[c].type.bind_processor(conn.dialect) for c in columns}
+    needed = [(c, f) for c, f in convert.items() if f is not None]
+    for start in range(0, len(rows), _CHUNK):
+        chunk = [dict(r) for r in rows[start:start + _CHUNK]]
+        for column, process in needed:
+            for row in chunk:
+                row[column] = process(row[column])
+        params: list[Any]
+        if compiled.positional:
+            order = compiled.positiontup or columns
+            params = [tuple(row[c] for c in order) for row in chunk]
+        else:
+            params = chunk
+        conn.exec_driver_sql(str(compiled), params)
