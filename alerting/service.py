@@ -17,7 +17,7 @@ import traceback
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import structlog
@@ -268,8 +268,6 @@ class Service:
 
     def deliver(self, *, wait_for_retries: bool = False) -> DispatchReport:
         """Send what is due in the outbox (safe alongside other workers' dispatchers)."""
-        from datetime import timedelta
-
         wait = None if wait_for_retries else timedelta(0)
         return deliver_outbox(self.store, self.settings, clock=self.clock, worker=self.worker,
                               wait_for_retries=wait, stop=self.stop.is_set)
