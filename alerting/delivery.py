@@ -95,9 +95,11 @@ def dispatch(store: Store, build: NotifierFactory, policy: DeliverySettings, *,
     deadline = clock() + wait
     stopping = stop or (lambda: False)
     while not stopping():
-        claimed = store.claim_due_notices(worker, now=clock(), lease=policy.lease)
+        claimed_at = clock()
+        claimed = store.claim_due_notices(worker, now=claimed_at, lease=policy.lease)
         if claimed:
-            _send_batch(store, build, policy, claimed, worker, clock, report, stopping)
+            _send_batch(store, build, policy, claimed, worker, clock, report, stopping,
+                        claimed_at)
             continue
         upcoming = [e.next_attempt_at for e in store.outbox(["pending"])]
         now = clock()
@@ -111,7 +113,8 @@ def dispatch(store: Store, build: NotifierFactory, policy: DeliverySettings, *,
 
 def _send_batch(store: Store, build: NotifierFactory, policy: DeliverySettings,
                 claimed: list[OutboxEntry], worker: str, clock: Callable[[], datetime],
-                report: DispatchReport, stopping: Callable[[], bool]) -> None:
+                report: DispatchReport, stopping: Callable[[], bool],
+                claimed_at: datetime) -> None:
     by_channel: dict[str, list[OutboxEntry]] = defaultdict(list)
     for entry in claimed:
         by_channel[entry.channel].append(entry)
@@ -126,7 +129,10 @@ def _send_batch(store: Store, build: NotifierFactory, policy: DeliverySettings,
                 if stopping():
                     store.release_claims([e.id for e in claimed], worker=worker)
                     return
-                if not store.renew_claim(entry.id, worker=worker, now=clock()):
+                # Within a third of the lease nobody else can have taken it; after that,
+                # check (and renew) before each send so a slow batch never double-sends.
+                late = clock() - claimed_at > policy.lease / 3
+                if late and not store.renew_claim(entry.id, worker=worker, now=clock()):
                     log.warning("notice_claim_lost", notice=entry.id,
                                 detail="the lease ran out while earlier notices of the batch "
                                        "were sent; another dispatcher has it")

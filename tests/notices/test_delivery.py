@@ -192,6 +192,52 @@ def test_concurrent_dispatchers_never_send_a_notice_twice(store: Store,
     assert store.outbox_counts()["sent"] == 40
 
 
+def test_a_batch_that_outlives_its_lease_never_sends_a_notice_twice(store: Store,
+                                                                    smtp: SmtpServer) -> None:
+    """Each send takes longer than the lease (a slow Teams endpoint, say): the second
+    dispatcher takes over what the first has not sent, and the first must not send those."""
+    clock = [datetime(2026, 11, 2, 7, 0, tzinfo=UTC)]
+    policy = DeliverySettings(lease=timedelta(minutes=15))
+    notices = [Notice(id=f"n{i}", receiver="performance", channel="email",
+                      target={"to": ["performance@example.gov.uk"]}, subject=f"Notice {i}",
+                      text="body", created_at=clock[0]) for i in range(3)]
+    store.commit_run([], [], notices, now=clock[0])
+    build = notifier_factory({"email": _email_options(smtp.port)})
+    taken: list[str] = []
+    sends: list[str] = []
+
+    class SlowEmail:
+        """The real email notifier; its first send takes 16 minutes on the test clock."""
+
+        def __init__(self) -> None:
+            self.inner = build("email")
+
+        def __enter__(self) -> SlowEmail:
+            return self
+
+        def __exit__(self, *exc: object) -> None:
+            self.inner.close()
+
+        def send(self, notice: Notice) -> object:
+            sends.append(notice.id)
+            if len(sends) == 2:  # while a sends its second notice, b looks for work
+                taken.extend(e.id for e in store.claim_due_notices(
+                    "b", now=clock[0], lease=policy.lease))
+            result = self.inner.send(notice)
+            if len(sends) == 1:  # the first send hangs for longer than the lease
+                clock[0] += timedelta(minutes=16)
+            return result
+
+    report = dispatch(store, lambda _channel: SlowEmail(), policy,  # type: ignore[arg-type,return-value]
+                      worker="a", clock=lambda: clock[0], wait_for_retries=timedelta(0))
+    # a renewed n1's claim before sending it (the batch was 16 minutes old), so b found
+    # only n2, whose lease had run out; a then saw n2 was no longer its own.
+    assert taken == ["n2"]
+    assert sends == ["n0", "n1"]
+    assert report.sent == 2
+    assert len(messages(smtp)) == 2
+
+
 def _email_options(port: int):  # type: ignore[no-untyped-def]
     from notifiers.email import EmailOptions
 
