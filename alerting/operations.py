@@ -18,7 +18,7 @@ from alerting.data_sources import last_changed, missing_reason
 from alerting.durations import interval_text
 from alerting.findings import Finding, Severity, Status
 from alerting.grouping import plan_notices
-from alerting.pipeline import Notifying, render_draft
+from alerting.pipeline import Notifying, render_draft, with_silence
 from alerting.rendering.render import Renderer
 from alerting.routing import Route, Routing
 from alerting.rule_keeper import BrokenFile
@@ -204,9 +204,7 @@ def notify_operations(store: Store, checked: Sequence[Checked], *, routing: Rout
     made = frozenset().union(*(c.checks for c in checked)) if checked else frozenset()
     previous = {k: a for k, a in store.alerts().items() if is_operations(a.rule)}
     updates = update_alerts(previous, findings, made, CHECK_TITLES.keys(), now)
-    updates = [replace(u, alert=replace(
-        u.alert, silenced_by=(s.id if (s := silences.silencing(u.alert.labels, now)) else None)))
-        for u in updates]
+    updates = [replace(u, alert=with_silence(u.alert, silences, now)) for u in updates]
     for finding in findings:
         log.warning("service_problem", check=finding.rule, subject=finding.subject,
                     message=finding.message)

@@ -119,7 +119,7 @@ def notify(store: Store, ruleset: RuleSet, notifying: Notifying, as_of: date, *,
     # The service's own alerts (service:*) are kept by the self-monitoring checks.
     previous = {k: a for k, a in store.alerts().items() if not a.rule.startswith("service:")}
     updates = update_alerts(previous, exceptions, evaluated, known, now)
-    updates = [replace(u, alert=_silenced(u.alert, notifying.silences, now)) for u in updates]
+    updates = [replace(u, alert=with_silence(u.alert, notifying.silences, now)) for u in updates]
     candidates = [u.alert for u in updates
                   if u.alert.state is AlertState.FIRING or u.change is Change.RESOLVED]
     plan = plan_notices(candidates, store.notification_log(), notifying.routing, now,
@@ -144,7 +144,8 @@ def with_trends(findings: Iterable[Finding], data: EvaluationData) -> list[Findi
             for f in found]
 
 
-def _silenced(alert: Alert, silences: Silences, now: datetime) -> Alert:
+def with_silence(alert: Alert, silences: Silences, now: datetime) -> Alert:
+    """The alert with the silence that mutes it now, if any (it is still recorded)."""
     silence = silences.silencing(alert.labels, now)
     return replace(alert, silenced_by=silence.id if silence else None)
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from alerting.durations import interval_text
 from alerting.problems import Problem, ProblemsFound
-from alerting.routing import load_routing
+from alerting.routing import Routing, load_routing
 from alerting.ruleset import load_rules
 from alerting.schedules import next_fire
 from alerting.service import MANUAL_JOB, Service, default_worker_name
@@ -84,6 +84,10 @@ def _operations_receivers(settings: Settings) -> list[str]:
         routing = load_routing(Path(settings.recipients))
     except ProblemsFound as exc:
         return [str(p) for p in exc.problems]
+    return _undefined_operations_receivers(settings, routing)
+
+
+def _undefined_operations_receivers(settings: Settings, routing: Routing) -> list[str]:
     return [f"operations.{role}: receiver '{name}' is not defined in {settings.recipients}"
             for role in ("admin", "rule_authors")
             if (name := getattr(settings.operations, role)) and name not in routing.receivers]
@@ -164,11 +168,8 @@ def config_check(args: argparse.Namespace, settings: Settings) -> int:
     problems.extend(ruleset.problems)
     config = str(args.config or "config/service.yaml")
     if routing is not None:
-        for role in ("admin", "rule_authors"):
-            name = getattr(settings.operations, role)
-            if name and name not in routing.receivers:
-                problems.append(Problem(config, None, f"operations.{role}: receiver '{name}' "
-                                        f"is not defined in {settings.recipients}"))
+        problems.extend(Problem(config, None, text)
+                        for text in _undefined_operations_receivers(settings, routing))
     if not settings.operations.admin:
         problems.append(Problem(config, None, "operations.admin is not set: nobody will be "
                                 "told when the service cannot do its job", "warning"))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from alerting.durations import interval_text
@@ -104,7 +104,7 @@ def _check_heartbeats(health: Health, settings: Settings, worker: str | None,
                                     f"old (more than {interval_text(max_age)})")
 
 
-def _ago(delta: Any) -> str:
+def _ago(delta: timedelta) -> str:
     seconds = int(delta.total_seconds())
     if seconds < 120:
         return f"{seconds} s"
