@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
 
 from alerting.logs import configure_logging
 from alerting.problems import ProblemsFound
-from alerting.settings import load_settings
+from alerting.settings import Settings, load_settings
 
 
 def _date(text: str) -> date:
@@ -52,6 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     _notice_commands(commands)
     _service_commands(commands)
+    _rule_author_commands(commands)
 
     db = commands.add_parser("db", help="database schema")
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
@@ -151,6 +153,48 @@ def _service_commands(commands: argparse._SubParsersAction[argparse.ArgumentPars
         "check", help="check config/service.yaml and every file it names; show the schedules")
 
 
+def _rule_author_commands(
+        commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    test = commands.add_parser(
+        "test", help="run rule unit tests (YAML files with a top-level `tests:` list)")
+    test.add_argument("paths", nargs="*", type=Path,
+                      help="test files or folders (default: rules/tests)")
+
+    backtest = commands.add_parser(
+        "backtest", help="replay the rules over the stored history: episodes and notices")
+    backtest.add_argument("--from", dest="start", type=_date, required=True,
+                          help="first as-of date (e.g. 2019-10-01)")
+    backtest.add_argument("--to", dest="end", type=_date, required=True,
+                          help="last as-of date (e.g. 2021-09-30)")
+    backtest.add_argument("--rules", type=Path, action="append",
+                          help="rule files or folders (default from config)")
+    backtest.add_argument("--compare", type=Path, metavar="OTHER_RULES_DIR",
+                          help="rules to compare against (episodes added and removed)")
+    backtest.add_argument("--rule", action="append", help="only these rule ids (or globs)")
+    backtest.add_argument("--format", choices=["table", "json", "html"], default="table")
+    backtest.add_argument("--output", type=Path,
+                          help="write the report to this file (default: standard output)")
+
+    explain = commands.add_parser(
+        "explain", help="why a rule fired or did not for one subject, in plain English")
+    explain.add_argument("--rule", required=True, help="rule id")
+    explain.add_argument("--subject", required=True,
+                         help="measure id, risk id or child id the rule looks at")
+    explain.add_argument("--area", help="locality or authority (default: every area)")
+    explain.add_argument("--as-of", type=_date, default=None,
+                         help="evaluation date (default today)")
+    explain.add_argument("--rules", type=Path, action="append",
+                         help="rule files or folders (default from config)")
+
+
+def _lazy(module: str, name: str) -> Callable[[argparse.Namespace, Settings], int]:
+    def handler(args: argparse.Namespace, settings: Settings) -> int:
+        command: Callable[[argparse.Namespace, Settings], int] = getattr(
+            importlib.import_module(module), name)
+        return command(args, settings)
+    return handler
+
+
 _SERVICE = {"run", "worker"}
 
 
@@ -194,6 +238,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         "status": service_commands.status_command,
         "runs": service_commands.runs_command,
         "config": service_commands.config_check,
+        "test": _lazy("alerting.rule_tests", "test_command"),
+        "backtest": _lazy("alerting.backtest_commands", "backtest_command"),
+        "explain": _lazy("alerting.explain", "explain_command"),
     }[args.command]
     try:
         return handler(args, settings)
