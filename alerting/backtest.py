@@ -1,0 +1,252 @@
+"""Backtest: replay the rules over the stored history as if the service had run at each period.
+
+The data is read once; every as-of date is evaluated from the same in-memory frames (rules
+only look at periods up to their as-of date). Alert state and each receiver's notification
+log are carried from one as-of date to the next exactly as the service keeps them, so the
+episodes (fired, escalated, resolved) and the notices each receiver would have been sent
+are the ones a live service would have produced on that schedule.
+
+Silences are not applied: they are about now, not the past. Values are today's, including
+later revisions.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, time, timedelta
+
+import numpy as np
+
+from alerting.evaluation import evaluate
+from alerting.findings import Severity, Status
+from alerting.frames import ObservationFrame
+from alerting.grouping import plan_notices
+from alerting.records import ObservationExtras
+from alerting.routing import Routing
+from alerting.rules import EvaluationContext, EvaluationData, RagScheme
+from alerting.ruleset import RuleSet
+from alerting.state import Alert, AlertState, Change, Notified, status_level, update_alerts
+
+
+@dataclass(frozen=True)
+class Episode:
+    """One alert from the run that fired it to the run that resolved it (or still firing)."""
+
+    identity: str
+    rule: str
+    subject: str
+    subject_title: str
+    area: str | None
+    started: date
+    ended: date | None  # the as-of date of the run that found it resolved; None: still firing
+    escalated: tuple[date, ...]
+    worst_status: Status
+    worst_severity: Severity
+    firing: tuple[date, ...]  # the as-of dates at which it was firing
+    labels: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def key(self) -> tuple[str, date, date | None]:
+        return (self.identity, self.started, self.ended)
+
+    @property
+    def measure(self) -> str | None:
+        return self.labels.get("measure")
+
+    def overlaps(self, other: Episode) -> bool:
+        if self.identity != other.identity:
+            return False
+        end = self.ended or date.max
+        other_end = other.ended or date.max
+        return self.started < other_end and other.started < end
+
+
+@dataclass(frozen=True)
+class Backtest:
+    """What replaying one rule set over a range of as-of dates found."""
+
+    as_of_dates: tuple[date, ...]
+    episodes: tuple[Episode, ...]
+    notices: Mapping[str, int]  # receiver -> notices it would have received
+    failures: tuple[tuple[date, str, str], ...] = ()  # (as-of, rule, error)
+
+    @property
+    def rules(self) -> tuple[str, ...]:
+        return tuple(sorted({e.rule for e in self.episodes}))
+
+
+def as_of_dates(data: EvaluationData, start: date, end: date) -> tuple[date, ...]:
+    """Every period end in the stored history (observations and risks) from start to end.
+
+    A store of case records only has no periods: then every month end from start to end.
+    """
+    first, last = start.toordinal(), end.toordinal()
+    ends = np.concatenate([data.observations.period_end, data.risks.period_end])
+    if not ends.size:
+        return tuple(_month_ends(start, end))
+    ends = np.unique(ends[(ends >= first) & (ends <= last)])
+    return tuple(date.fromordinal(int(o)) for o in ends)
+
+
+def stored_span(data: EvaluationData) -> tuple[date, date] | None:
+    """The first and last period end in the stored history."""
+    ends = np.concatenate([data.observations.period_end, data.risks.period_end])
+    if not ends.size:
+        return None
+    return date.fromordinal(int(ends.min())), date.fromordinal(int(ends.max()))
+
+
+def _month_ends(start: date, end: date) -> Iterable[date]:
+    year, month = start.year, start.month
+    while True:
+        following = date(year + month // 12, month % 12 + 1, 1)
+        month_end = following - timedelta(days=1)
+        if month_end > end:
+            return
+        if month_end >= start:
+            yield month_end
+        year, month = following.year, following.month
+
+
+def with_extras_read_once(data: EvaluationData, dates: Sequence[date]) -> EvaluationData:
+    """The data with comparators and commentary for every row a run could report, read in
+    one go, so replaying the dates never goes back to the database."""
+    frame = data.observations
+    if not len(frame) or not dates:
+        return data
+    rows = np.unique(np.concatenate([frame.latest_rows(d) for d in dates]))
+    fetched = frame.extras([int(i) for i in frame.row_id[rows]])
+    cache: dict[int, ObservationExtras] = dict(fetched)
+
+    def lookup(row_ids: Sequence[int]) -> Mapping[int, ObservationExtras]:
+        return {i: cache[i] for i in row_ids if i in cache}
+
+    observations: ObservationFrame = replace(frame, extras=lookup)
+    return replace(data, observations=observations)
+
+
+def run_backtest(ruleset: RuleSet, data: EvaluationData, dates: Sequence[date],
+                 routing: Routing | None, *,
+                 scheme: RagScheme = RagScheme.TARGET_WITH_TOLERANCE,
+                 only: Collection[str] | None = None) -> Backtest:
+    """Replay the enabled rules (or those in `only`) at each date, oldest first."""
+    rules = tuple(r for r in ruleset.enabled() if only is None or r.id in only)
+    known = {r.id for r in ruleset.rules}
+    titles = {r.id: r.display_title for r in ruleset.rules}
+    alerts: dict[str, Alert] = {}
+    log: dict[tuple[str, str], Notified] = {}
+    notices: Counter[str] = Counter()
+    builder = _EpisodeBuilder()
+    failures: list[tuple[date, str, str]] = []
+    for as_of in sorted(dates):
+        now = datetime.combine(as_of, time(12), tzinfo=UTC)
+        evaluation = evaluate(rules, data, EvaluationContext(as_of, scheme))
+        failed = {f.rule for f in evaluation.failures}
+        failures.extend((as_of, f.rule, f.error) for f in evaluation.failures)
+        evaluated = {r.id for r in rules} - failed
+        updates = update_alerts(alerts, evaluation.exceptions, evaluated, known, now)
+        for update in updates:
+            alerts[update.alert.identity] = update.alert
+            builder.record(update.alert, update.change, as_of)
+        if routing is not None:
+            candidates = [u.alert for u in updates
+                          if u.alert.state is AlertState.FIRING or u.change is Change.RESOLVED]
+            plan = plan_notices(candidates, log, routing, now, rule_titles=titles)
+            for entry in plan.notified:
+                log[(entry.receiver, entry.identity)] = entry
+            notices.update(draft.receiver.name for draft in plan.drafts)
+    return Backtest(tuple(sorted(dates)), builder.episodes(), dict(sorted(notices.items())),
+                    tuple(failures))
+
+
+@dataclass
+class _Open:
+    alert: Alert
+    started: date
+    escalated: list[date]
+    firing: list[date]
+    worst_status: Status
+    worst_severity: Severity
+
+
+class _EpisodeBuilder:
+    """Turns the alert changes of each replayed run into episodes."""
+
+    def __init__(self) -> None:
+        self._open: dict[str, _Open] = {}
+        self._closed: list[Episode] = []
+
+    def record(self, alert: Alert, change: Change, as_of: date) -> None:
+        current = self._open.get(alert.identity)
+        if change is Change.NEW:
+            self._open[alert.identity] = _Open(alert, as_of, [], [as_of], alert.status,
+                                               alert.severity)
+            return
+        if current is None:
+            return
+        if change in {Change.RESOLVED, Change.RETIRED}:
+            self._closed.append(_episode(current, as_of))
+            del self._open[alert.identity]
+            return
+        current.alert = alert
+        current.firing.append(as_of)
+        if change is Change.ESCALATED:
+            current.escalated.append(as_of)
+        if status_level(alert.status) > status_level(current.worst_status):
+            current.worst_status = alert.status
+        if alert.severity.rank > current.worst_severity.rank:
+            current.worst_severity = alert.severity
+
+    def episodes(self) -> tuple[Episode, ...]:
+        everything = self._closed + [_episode(o, None) for o in self._open.values()]
+        return tuple(sorted(everything, key=lambda e: (e.rule, e.subject, e.area or "",
+                                                       e.started)))
+
+
+def _episode(current: _Open, ended: date | None) -> Episode:
+    alert = current.alert
+    return Episode(
+        identity=alert.identity, rule=alert.rule, subject=alert.subject,
+        subject_title=str(alert.finding.get("subject_title") or alert.subject),
+        area=alert.area, started=current.started, ended=ended,
+        escalated=tuple(current.escalated), worst_status=current.worst_status,
+        worst_severity=current.worst_severity, firing=tuple(current.firing),
+        labels=dict(alert.finding.get("labels") or {}))
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """The difference a rule change makes over the same history."""
+
+    before: Backtest
+    after: Backtest
+    added: tuple[Episode, ...]  # in `after`, overlapping no episode of the same alert before
+    removed: tuple[Episode, ...]  # in `before`, overlapping no episode after
+    changed: tuple[tuple[Episode, Episode], ...]  # same alert, overlapping, other start/end
+
+    @property
+    def receivers(self) -> tuple[str, ...]:
+        return tuple(sorted(set(self.before.notices) | set(self.after.notices)))
+
+
+def compare(before: Backtest, after: Backtest) -> Comparison:
+    """Episodes added, removed and changed (started or ended on other dates) by a change."""
+    by_identity: dict[str, list[Episode]] = {}
+    for episode in before.episodes:
+        by_identity.setdefault(episode.identity, []).append(episode)
+    added: list[Episode] = []
+    changed: list[tuple[Episode, Episode]] = []
+    matched: set[tuple[str, date, date | None]] = set()
+    for episode in after.episodes:
+        overlapping = [b for b in by_identity.get(episode.identity, []) if b.overlaps(episode)]
+        if not overlapping:
+            added.append(episode)
+            continue
+        for old in overlapping:
+            matched.add(old.key)
+            if old.key != episode.key:
+                changed.append((old, episode))
+    removed = [e for e in before.episodes if e.key not in matched]
+    return Comparison(before, after, tuple(added), tuple(removed), tuple(changed))

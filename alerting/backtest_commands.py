@@ -1,0 +1,142 @@
+"""`alerting backtest`: what the rules would have done over the stored history."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import replace
+from datetime import date
+from pathlib import Path
+
+from alerting.backtest import (
+    Backtest,
+    as_of_dates,
+    compare,
+    run_backtest,
+    stored_span,
+    with_extras_read_once,
+)
+from alerting.backtest_html import backtest_html, comparison_html
+from alerting.backtest_report import (
+    backtest_json,
+    backtest_table,
+    comparison_json,
+    comparison_table,
+)
+from alerting.pipeline import read_data, rule_ids
+from alerting.problems import ProblemsFound
+from alerting.routing import Routing, load_routing
+from alerting.rules import EvaluationData
+from alerting.ruleset import RuleSet, load_rules
+from alerting.settings import Settings
+from alerting.store import Store
+
+
+class _Refused(Exception):
+    """A reason not to run the backtest, printed as is (exit 2)."""
+
+
+def _rules(paths: list[Path], what: str) -> RuleSet:
+    for path in paths:
+        if not path.exists():
+            raise _Refused(f"{what}: {path} does not exist")
+    ruleset = load_rules(paths)
+    for problem in ruleset.problems:
+        print(problem, file=sys.stderr)
+    if ruleset.errors:
+        raise _Refused(f"{what} have {len(ruleset.errors)} error(s): a backtest of part of the "
+                       "rules would mislead; fix them first (alerting validate)")
+    return ruleset
+
+
+def _routing(settings: Settings) -> Routing:
+    try:
+        return load_routing(Path(settings.recipients))
+    except ProblemsFound as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        raise _Refused(f"{settings.recipients} has errors: notices per receiver cannot be "
+                       "counted") from None
+
+
+def _only(ruleset: RuleSet, patterns: list[str] | None) -> set[str] | None:
+    if not patterns:
+        return None
+    chosen = rule_ids(ruleset, patterns)
+    if not chosen:
+        raise _Refused(f"--rule {' '.join(patterns)} matches no rule id")
+    return chosen
+
+
+def _names(paths: list[Path]) -> str:
+    return ", ".join(str(p) for p in paths)
+
+
+def backtest_command(args: argparse.Namespace, settings: Settings) -> int:
+    try:
+        return _backtest(args, settings)
+    except _Refused as exc:
+        print(f"alerting backtest: {exc}", file=sys.stderr)
+        return 2
+
+
+def _backtest(args: argparse.Namespace, settings: Settings) -> int:
+    if args.end < args.start:
+        raise _Refused(f"--to {args.end} is before --from {args.start}")
+    paths = list(args.rules or settings.rule_paths())
+    ruleset = _rules(paths, "the rules")
+    other = _rules([args.compare], "the rules to compare") if args.compare else None
+    routing = _routing(settings)
+    store = Store.open(settings.database_url)
+    try:
+        data = read_data(store, ruleset)
+    finally:
+        store.close()
+    dates = as_of_dates(data, args.start, args.end)
+    if not dates:
+        span = stored_span(data)
+        held = f"the stored history runs from {span[0]} to {span[1]}" if span else \
+            "the store holds no data: load some first (alerting load)"
+        raise _Refused(f"nothing to replay between {args.start} and {args.end}: {held}")
+    data = with_extras_read_once(data, dates)
+    result = _run(ruleset, data, dates, routing, settings, args.rule)
+    if other is None:
+        _write(args, _single(args.format, result, data, ruleset, _names(paths)))
+        return 1 if result.failures else 0
+    other_data = replace(data, catalogue=other.catalogue)
+    after = _run(other, other_data, dates, routing, settings, args.rule)
+    comparison = compare(result, after)
+    before_name, after_name = _names(paths), str(args.compare)
+    if args.format == "json":
+        text = comparison_json(comparison, before_name, after_name)
+    elif args.format == "html":
+        text = comparison_html(comparison, data.observations, ruleset.catalogue,
+                               other.catalogue, before_name, after_name)
+    else:
+        text = comparison_table(comparison, before_name, after_name)
+    _write(args, text)
+    return 1 if result.failures or after.failures else 0
+
+
+def _run(ruleset: RuleSet, data: EvaluationData, dates: tuple[date, ...],
+         routing: Routing, settings: Settings, patterns: list[str] | None) -> Backtest:
+    return run_backtest(ruleset, data, dates, routing, scheme=settings.rag_scheme,
+                        only=_only(ruleset, patterns))
+
+
+def _single(form: str, result: Backtest, data: EvaluationData, ruleset: RuleSet,
+            name: str) -> str:
+    if form == "json":
+        return backtest_json(result)
+    if form == "html":
+        return backtest_html(result, data.observations, ruleset.catalogue, name)
+    return backtest_table(result)
+
+
+def _write(args: argparse.Namespace, text: str) -> None:
+    if args.output is None:
+        print(text)
+        return
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(text, encoding="utf-8")
+    print(f"wrote {args.output}", file=sys.stderr)
