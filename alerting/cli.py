@@ -34,6 +34,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     validate = commands.add_parser("validate", help="check rule and catalogue files")
     validate.add_argument("paths", nargs="*", type=Path, help="files or folders (default: rules)")
+    validate.add_argument("--strict", action="store_true",
+                          help="exit 1 on warnings too (a rule that selects nothing, …)")
 
     load = commands.add_parser("load", help="load data files (CSV, XLSX) or a SQL query")
     load.add_argument("files", nargs="*", type=Path, help="CSV or XLSX files, or folders")

@@ -21,17 +21,32 @@ def _rules(paths: list[Path] | None, settings: Settings) -> RuleSet:
 
 
 def validate(args: argparse.Namespace, settings: Settings) -> int:
+    """Errors first, then lint warnings; warnings fail only with --strict. With the rules
+    from the config (no paths given), the recipients file's routes are checked too."""
+    from alerting.lint import lint_rules
+    from alerting.lint_routes import lint_recipients
+
     ruleset = _rules(args.paths, settings)
-    for problem in ruleset.problems:
-        print(problem)
+    problems = [*ruleset.problems, *lint_rules(ruleset)]
     files = len(ruleset.files)
-    errors = len(ruleset.errors)
+    recipients = Path(settings.recipients)
+    if not args.paths and recipients.exists():
+        problems.extend(lint_recipients(recipients, ruleset))
+        files += 1
+    errors = [p for p in problems if p.severity == "error"]
+    warnings = [p for p in problems if p.severity != "error"]
+    for problem in [*errors, *warnings]:
+        print(problem)
+    loaded = f"{len(ruleset.rules)} rule(s) and {len(ruleset.catalogue)} measure(s)"
+    warned = f", {len(warnings)} warning(s)" if warnings else ""
     if errors:
-        print(f"{errors} error(s) in {files} file(s); {len(ruleset.rules)} rule(s) and "
-              f"{len(ruleset.catalogue)} measure(s) loaded from the files without errors")
+        print(f"{len(errors)} error(s) in {files} file(s){warned}; {loaded} loaded from the "
+              f"files without errors")
         return 1
-    print(f"OK: {len(ruleset.rules)} rule(s) and {len(ruleset.catalogue)} measure(s) "
-          f"in {files} file(s)")
+    if warnings and getattr(args, "strict", False):
+        print(f"{len(warnings)} warning(s) in {files} file(s), failing with --strict; {loaded}")
+        return 1
+    print(f"OK: {loaded} in {files} file(s){warned}")
     return 0
 
 

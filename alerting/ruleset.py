@@ -16,6 +16,7 @@ from pydantic import ValidationError
 
 from alerting.catalogue import Catalogue, catalogue_from_document, merge_catalogues
 from alerting.problems import (
+    PathKey,
     Problem,
     ProblemsFound,
     YamlDocument,
@@ -34,6 +35,12 @@ class FileOutcome:
     rules: tuple[Rule, ...] = ()
     catalogue: Catalogue | None = None
     problems: tuple[Problem, ...] = ()
+    # The line of every key and list item, so later checks (lint) can name lines too.
+    lines: Mapping[PathKey, int] = field(default_factory=dict, repr=False, compare=False)
+
+    def line_of(self, path: PathKey) -> int | None:
+        """The line of the deepest part of `path` the file has (the field, else its parent)."""
+        return YamlDocument(self.file, None, self.lines).line_of(path)
 
     @property
     def ok(self) -> bool:
@@ -100,7 +107,8 @@ def rules_from_document(document: YamlDocument) -> FileOutcome:
     data = document.data
     if isinstance(data, Mapping) and "measures" in data and "rules" not in data:
         catalogue, found = catalogue_from_document(document)
-        return FileOutcome(document.file, catalogue=catalogue, problems=tuple(found))
+        return FileOutcome(document.file, catalogue=catalogue, problems=tuple(found),
+                           lines=document.lines)
     if isinstance(data, Mapping) and "tests" in data and "rules" not in data:
         return FileOutcome(document.file)  # rule unit tests are read by `alerting test`
     if data is None:
@@ -122,7 +130,7 @@ def rules_from_document(document: YamlDocument) -> FileOutcome:
             rules.append(rule)
     if problems:
         return FileOutcome(document.file, problems=tuple(problems))
-    return FileOutcome(document.file, rules=tuple(rules))
+    return FileOutcome(document.file, rules=tuple(rules), lines=document.lines)
 
 
 def load_file(path: Path) -> FileOutcome:
@@ -134,7 +142,8 @@ def load_file(path: Path) -> FileOutcome:
 
 
 def assemble(outcomes: Sequence[FileOutcome]) -> RuleSet:
-    """Combine file outcomes; a rule id defined twice is an error on the later file."""
+    """Combine file outcomes; a rule id defined twice is an error on the later file, naming
+    the file and line of the first."""
     problems: list[Problem] = []
     rules: list[Rule] = []
     seen: dict[str, str] = {}
@@ -143,12 +152,13 @@ def assemble(outcomes: Sequence[FileOutcome]) -> RuleSet:
         problems.extend(outcome.problems)
         if outcome.catalogue is not None and outcome.ok:
             catalogues.append(outcome.catalogue)
-        for rule in outcome.rules:
+        for index, rule in enumerate(outcome.rules):
+            line = outcome.line_of(("rules", index, "id"))
             if rule.id in seen:
-                problems.append(Problem(outcome.file, None,
+                problems.append(Problem(outcome.file, line,
                                         f"rule '{rule.id}': id is already used in {seen[rule.id]}"))
                 continue
-            seen[rule.id] = outcome.file
+            seen[rule.id] = f"{outcome.file}:{line}" if line else outcome.file
             rules.append(rule)
     return RuleSet(tuple(rules), merge_catalogues(catalogues), tuple(problems), tuple(outcomes))
 

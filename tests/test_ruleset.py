@@ -101,13 +101,15 @@ def test_every_error_in_a_file_is_listed(tmp_path):
 
 
 def test_duplicate_rule_ids_across_files(tmp_path):
-    """A rule id used in two files is an error on the later file; the first is kept."""
+    """A rule id used in two files is an error on the later file and line, naming the first
+    file and line; the first is kept."""
     write(tmp_path, "a.yaml", GOOD)
     write(tmp_path, "b.yaml", GOOD)
     ruleset = load_rules([tmp_path])
     assert len(ruleset.rules) == 1
     assert messages(ruleset) == ["rule 'below-target': id is already used in " +
-                                 str(tmp_path / "a.yaml")]
+                                 str(tmp_path / "a.yaml") + ":2"]
+    assert (ruleset.problems[0].file, ruleset.problems[0].line) == (str(tmp_path / "b.yaml"), 2)
 
 
 def test_files_without_a_rules_list_are_reported(tmp_path):
