@@ -9,6 +9,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -83,6 +84,7 @@ def parse_yaml(text: str, name: str) -> YamlDocument:
     # One pass: the node tree gives the lines, and the data is built from that same tree
     # (with libyaml's C parser where PyYAML has it).
     loader = _LOADER(text)
+    node: yaml.Node | None = None
     try:
         node = loader.get_single_node()
         data = loader.construct_document(node) if node is not None else None
@@ -93,6 +95,10 @@ def parse_yaml(text: str, name: str) -> YamlDocument:
         raise ProblemsFound([Problem(name, line, f"YAML syntax error: {what}")]) from None
     except yaml.YAMLError as exc:
         raise ProblemsFound([Problem(name, None, f"YAML error: {exc}")]) from None
+    except ValueError as exc:  # a date that does not exist, such as 2021-09-31
+        date_line, bad_date = _impossible_date(node)
+        wrong = f"{bad_date} is not a real date" if bad_date else "a date is not a real date"
+        raise ProblemsFound([Problem(name, date_line, f"{wrong} ({exc})")]) from None
     finally:
         loader.dispose()
     lines: dict[PathKey, int] = {}
@@ -100,6 +106,33 @@ def parse_yaml(text: str, name: str) -> YamlDocument:
         lines[()] = node.start_mark.line + 1
         _index_lines(node, (), lines)
     return YamlDocument(file=name, data=data, lines=lines)
+
+
+_TIMESTAMP = "tag:yaml.org,2002:timestamp"
+
+
+def _impossible_date(root: yaml.Node | None) -> tuple[int | None, str | None]:
+    """The line and text of the first date-like scalar that is not a real date."""
+    pending = [root] if root is not None else []
+    while pending:
+        node = pending.pop(0)
+        if isinstance(node, yaml.ScalarNode):
+            if node.tag == _TIMESTAMP and not _is_date(str(node.value)):
+                return node.start_mark.line + 1, str(node.value)
+        elif isinstance(node, yaml.SequenceNode):
+            pending.extend(node.value)
+        elif isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                pending.extend((key, value))
+    return None, None
+
+
+def _is_date(text: str) -> bool:
+    try:
+        date.fromisoformat(text[:10])
+    except ValueError:
+        return False
+    return True
 
 
 def _index_lines(node: yaml.Node, path: PathKey, lines: dict[PathKey, int]) -> None:

@@ -105,12 +105,13 @@ def parse_rule(entry: Any, document: YamlDocument, index: int) -> tuple[Rule | N
 
 def rules_from_document(document: YamlDocument) -> FileOutcome:
     data = document.data
+    if isinstance(data, Mapping) and "tests" in data:
+        # Rule unit tests (read by `alerting test`), even with inline rules: or measures:.
+        return FileOutcome(document.file)
     if isinstance(data, Mapping) and "measures" in data and "rules" not in data:
         catalogue, found = catalogue_from_document(document)
         return FileOutcome(document.file, catalogue=catalogue, problems=tuple(found),
                            lines=document.lines)
-    if isinstance(data, Mapping) and "tests" in data and "rules" not in data:
-        return FileOutcome(document.file)  # rule unit tests are read by `alerting test`
     if data is None:
         return FileOutcome(document.file)
     if not isinstance(data, Mapping) or not isinstance(data.get("rules"), list):

@@ -168,3 +168,12 @@ def test_every_shipped_rule_and_config_file_loads_cleanly():
     assert {r.rule_type for r in ruleset.rules} == {
         "tolerance", "decline", "case_duration", "risk_rise", "missing_data"}
     assert len(ruleset.catalogue) > 100
+
+
+def test_a_date_that_does_not_exist_is_named_with_its_line(tmp_path):
+    """YAML reads 2021-09-31 as a date and fails: reported as a problem, not a traceback."""
+    bad = tmp_path / "measures.yaml"
+    bad.write_text("measures:\n  - id: m\n    title: M\n    targets: {2021-09-31: 80}\n")
+    ruleset = load_rules([bad])
+    assert [str(p) for p in ruleset.problems] == [
+        f"{bad}:4: 2021-09-31 is not a real date (day is out of range for month)"]
