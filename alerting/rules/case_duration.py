@@ -89,5 +89,11 @@ class CaseDurationRule(Rule):
             details={"child_id": child, "plan_type": plan_type, "start_date": start,
                      "months_on_plan": months, "team": team, "worker": worker,
                      "locality": cases.locality[i], "category": cases.category[i],
-                     "previous_plans": cases.previous_plans[i], "child_level": True},
+                     "previous_plans": cases.previous_plans[i], "child_level": True,
+                     # What `alerting explain` needs to retell the thresholds.
+                     "older_than": str(self.older_than),
+                     "warn_after": str(self.warn_after) if self.warn_after else None,
+                     "breach_from": self.older_than.before(context.as_of),
+                     "warn_from": (self.warn_after.before(context.as_of)
+                                   if self.warn_after else None)},
         )

@@ -47,6 +47,15 @@ class DeclineRule(Rule):
                 f"warn_at ({self.warn_at}) must be fewer than periods ({self.periods})")
         return self
 
+    def deterioration(self, polarity: Polarity) -> str | None:
+        """Which move counts as worse: 'decrease', 'increase', 'away_from_plan', or None
+        (a measure without polarity when the rule sets no direction)."""
+        if polarity is Polarity.PLAN_IS_BEST:
+            return "away_from_plan"
+        if polarity is Polarity.NONE:
+            return self.direction
+        return "decrease" if polarity is Polarity.BIGGER_IS_BETTER else "increase"
+
     def _bad_steps(self, frame: ObservationFrame, data: EvaluationData) -> npt.NDArray[np.bool_]:
         """True where a row is worse than the row before it in the same series, one period on."""
         n = len(frame)
@@ -126,5 +135,8 @@ class DeclineRule(Rule):
             details={"periods": run, "required": self.periods, "from_value": start_value,
                      "from_period": start.end, "history": history,
                      "polarity": measure.polarity.value, "unit": unit.value,
-                     "owner": measure.owner, "link": measure.link},
+                     "owner": measure.owner, "link": measure.link,
+                     # What `alerting explain` needs to retell the run.
+                     "deterioration": self.deterioration(measure.polarity),
+                     "warn_at": self.warn_at, "frequency": measure.frequency.value},
         )

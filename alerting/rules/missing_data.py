@@ -59,6 +59,9 @@ class MissingDataRule(Rule):
                  context: EvaluationContext) -> Finding:
         frame = data.observations
         latest_period = frame.period(latest)
+        expected_label = period_from(expected_end.toordinal(),
+                                     int(frame.kind[valued if valued is not None else latest])
+                                     ).label
         if valued is None:
             message = (f"{subject_line(measure, area)}: no value in any period up to "
                        f"{latest_period.label}")
@@ -70,8 +73,7 @@ class MissingDataRule(Rule):
             if latest != valued:
                 missing = f"no value for {latest_period.label}"
             else:
-                expected = period_from(expected_end.toordinal(), int(frame.kind[valued]))
-                missing = f"no value for {expected.label}"
+                missing = f"no value for {expected_label}"
             message = (f"{subject_line(measure, area)}: {missing}; the latest value is "
                        f"{measure.unit.format_value(value)} for {period.label}")
         return Finding(
@@ -83,7 +85,11 @@ class MissingDataRule(Rule):
                                        service_area=measure.service_area),
             details={"latest_value_period": period.end if valued is not None else None,
                      "expected_by": expected_end, "frequency": measure.frequency.value,
-                     "grace": str(self.grace), "owner": measure.owner},
+                     "grace": str(self.grace), "owner": measure.owner,
+                     # What `alerting explain` needs to retell the deadline.
+                     "latest_value_label": period.label if valued is not None else None,
+                     "latest_label": latest_period.label, "expected_label": expected_label,
+                     "overdue_from": self.grace.after(expected_end)},
         )
 
     def _no_data(self, measure: Measure, context: EvaluationContext) -> Finding:

@@ -75,5 +75,9 @@ class RiskRiseRule(Rule):
             labels=self.finding_labels(risk=risk_id, owner=owner),
             details={"previous_score": before, "previous_period": previous.end,
                      "previous_level": risk_level(before), "level": risk_level(after),
-                     "owner": owner},
+                     "owner": owner,
+                     # What `alerting explain` needs to retell the comparison.
+                     "previous_label": previous.label, "rise": after - before,
+                     "at_least": self.at_least,
+                     "only_on_level_change": self.only_on_level_change},
         )

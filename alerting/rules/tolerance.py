@@ -77,6 +77,18 @@ def rate(
 _WORST = {Status.RED, Status.WORSE_THAN_TOLERANCE}
 
 
+def band_edges(polarity: Polarity, scheme: RagScheme, target: float,
+               tolerance: float) -> tuple[float, float]:
+    """The tolerance band around target as the scheme uses it: the amber band under
+    'target with tolerance' (on the bad side of target, or both sides for plan-is-best),
+    the within-tolerance band (both sides) under 'tolerance band'."""
+    if scheme is RagScheme.TOLERANCE_BAND or polarity is Polarity.PLAN_IS_BEST:
+        return target - tolerance, target + tolerance
+    if polarity is Polarity.SMALLER_IS_BETTER:
+        return target, target + tolerance
+    return target - tolerance, target
+
+
 class ToleranceRule(Rule):
     """Rate values against target; fire on the worst band (and amber where asked)."""
 
@@ -97,11 +109,13 @@ class ToleranceRule(Rule):
             return []
         codes = frame.measure[rows]
         target = frame.target[rows].copy()
+        from_catalogue = np.zeros(rows.size, dtype=bool)
         for i in np.flatnonzero(np.isnan(target)):  # catalogue targets fill gaps in the data
             catalogue_target = catalogue.get(frame.measure_ids[codes[i]]).target_for(
                 frame.period(int(rows[i])).end)
             if catalogue_target is not None:
                 target[i] = catalogue_target
+                from_catalogue[i] = True
         value = frame.value[rows]
         tolerance = absolute[codes] + relative[codes] * np.abs(target)
         status, gap = rate(value, target, sign[codes], tolerance, scheme)
@@ -117,12 +131,14 @@ class ToleranceRule(Rule):
             findings.append(self._finding(
                 data, row, Status(status[i]), float(value[i]), float(target[i]),
                 float(tolerance[i]), bool(fires[i]), scheme, extras.get(int(frame.row_id[row])),
+                float(gap[i]), bool(from_catalogue[i]),
             ))
         return findings
 
     def _finding(self, data: EvaluationData, row: int, status: Status, value: float,
                  target: float, tolerance: float, fires: bool, scheme: RagScheme,
-                 extras: ObservationExtras | None) -> Finding:
+                 extras: ObservationExtras | None, gap: float = float("nan"),
+                 target_from_catalogue: bool = False) -> Finding:
         frame = data.observations
         measure = data.catalogue.get(frame.measure_ids[frame.measure[row]])
         area = frame.areas[frame.area[row]]
@@ -143,6 +159,7 @@ class ToleranceRule(Rule):
             if phrase:
                 head += f"; {phrase}"
         message = f"{head} — {status.value.replace('_', ' ')}"
+        band = band_edges(measure.polarity, scheme, target, tolerance) if has_target else None
         return Finding(
             rule=self.id, rule_type=self.rule_type, subject=measure.id,
             subject_title=measure.display_title, area=area, period=period.end,
@@ -158,6 +175,14 @@ class ToleranceRule(Rule):
                 "unit": unit.value, "comparators": comparators,
                 "commentary": extras.commentary if extras else None, "owner": measure.owner,
                 "link": measure.link,
+                # What `alerting explain` needs to retell the comparison.
+                "band_low": band[0] if band else None,
+                "band_high": band[1] if band else None,
+                "gap": gap if has_value and has_target else None,
+                "target_source": (None if not has_target
+                                  else "catalogue" if target_from_catalogue else "data"),
+                "value_marker": None if has_value or extras is None else extras.raw_value,
+                "include_amber": self.include_amber,
             },
         )
 
