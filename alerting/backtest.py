@@ -1,13 +1,16 @@
-"""Backtest: replay the rules over the stored history as if the service had run at each period.
+"""Backtest: replay the rules over the stored history as if the service had run at every
+month end (and every other stored period end) in a date range.
 
 The data is read once; every as-of date is evaluated from the same in-memory frames (rules
 only look at periods up to their as-of date). Alert state and each receiver's notification
 log are carried from one as-of date to the next exactly as the service keeps them, so the
 episodes (fired, escalated, resolved) and the notices each receiver would have been sent
-are the ones a live service would have produced on that schedule.
+are the ones a service running on those dates would have produced. A service that runs more
+often (the child checks run each weekday) would send more repeat reminders.
 
-Silences are not applied: they are about now, not the past. Values are today's, including
-later revisions.
+An alert already firing at the first date started on or before it: the backtest says so
+rather than inventing a start. Silences are not applied: they are about now, not the past.
+Values are today's, including later revisions.
 """
 
 from __future__ import annotations
@@ -46,6 +49,7 @@ class Episode:
     worst_severity: Severity
     firing: tuple[date, ...]  # the as-of dates at which it was firing
     labels: Mapping[str, str] = field(default_factory=dict)
+    open_at_start: bool = False  # firing at the first date: it started on or before then
 
     @property
     def key(self) -> tuple[str, date, date | None]:
@@ -69,33 +73,29 @@ class Backtest:
 
     as_of_dates: tuple[date, ...]
     episodes: tuple[Episode, ...]
-    notices: Mapping[str, int]  # receiver -> notices it would have received
+    notices: Mapping[str, int]  # receiver -> notices it would have received (per channel)
     failures: tuple[tuple[date, str, str], ...] = ()  # (as-of, rule, error)
+
+    @property
+    def failed_rules(self) -> frozenset[str]:
+        return frozenset(rule for _, rule, _ in self.failures)
 
     @property
     def rules(self) -> tuple[str, ...]:
         return tuple(sorted({e.rule for e in self.episodes}))
 
 
-def as_of_dates(data: EvaluationData, start: date, end: date) -> tuple[date, ...]:
-    """Every period end in the stored history (observations and risks) from start to end.
+def has_data(data: EvaluationData) -> bool:
+    return bool(len(data.observations) or len(data.risks) or len(data.cases))
 
-    A store of case records only has no periods: then every month end from start to end.
-    """
+
+def as_of_dates(data: EvaluationData, start: date, end: date) -> tuple[date, ...]:
+    """Every month end from start to end, and every other stored period end between them
+    (weeks, or periods ending mid-month), oldest first."""
     first, last = start.toordinal(), end.toordinal()
     ends = np.concatenate([data.observations.period_end, data.risks.period_end])
-    if not ends.size:
-        return tuple(_month_ends(start, end))
-    ends = np.unique(ends[(ends >= first) & (ends <= last)])
-    return tuple(date.fromordinal(int(o)) for o in ends)
-
-
-def stored_span(data: EvaluationData) -> tuple[date, date] | None:
-    """The first and last period end in the stored history."""
-    ends = np.concatenate([data.observations.period_end, data.risks.period_end])
-    if not ends.size:
-        return None
-    return date.fromordinal(int(ends.min())), date.fromordinal(int(ends.max()))
+    stored = {date.fromordinal(int(o)) for o in np.unique(ends[(ends >= first) & (ends <= last)])}
+    return tuple(sorted(stored | set(_month_ends(start, end))))
 
 
 def _month_ends(start: date, end: date) -> Iterable[date]:
@@ -138,7 +138,7 @@ def run_backtest(ruleset: RuleSet, data: EvaluationData, dates: Sequence[date],
     alerts: dict[str, Alert] = {}
     log: dict[tuple[str, str], Notified] = {}
     notices: Counter[str] = Counter()
-    builder = _EpisodeBuilder()
+    builder = _EpisodeBuilder(min(dates) if dates else None)
     failures: list[tuple[date, str, str]] = []
     for as_of in sorted(dates):
         now = datetime.combine(as_of, time(12), tzinfo=UTC)
@@ -156,7 +156,9 @@ def run_backtest(ruleset: RuleSet, data: EvaluationData, dates: Sequence[date],
             plan = plan_notices(candidates, log, routing, now, rule_titles=titles)
             for entry in plan.notified:
                 log[(entry.receiver, entry.identity)] = entry
-            notices.update(draft.receiver.name for draft in plan.drafts)
+            # One notice per channel of the receiver, as the outbox would queue them.
+            for draft in plan.drafts:
+                notices[draft.receiver.name] += max(len(draft.receiver.channels), 1)
     return Backtest(tuple(sorted(dates)), builder.episodes(), dict(sorted(notices.items())),
                     tuple(failures))
 
@@ -174,7 +176,8 @@ class _Open:
 class _EpisodeBuilder:
     """Turns the alert changes of each replayed run into episodes."""
 
-    def __init__(self) -> None:
+    def __init__(self, first: date | None) -> None:
+        self._first = first
         self._open: dict[str, _Open] = {}
         self._closed: list[Episode] = []
 
@@ -200,7 +203,8 @@ class _EpisodeBuilder:
             current.worst_severity = alert.severity
 
     def episodes(self) -> tuple[Episode, ...]:
-        everything = self._closed + [_episode(o, None) for o in self._open.values()]
+        everything = [replace(e, open_at_start=e.started == self._first)
+                      for e in self._closed + [_episode(o, None) for o in self._open.values()]]
         return tuple(sorted(everything, key=lambda e: (e.rule, e.subject, e.area or "",
                                                        e.started)))
 
@@ -225,6 +229,7 @@ class Comparison:
     added: tuple[Episode, ...]  # in `after`, overlapping no episode of the same alert before
     removed: tuple[Episode, ...]  # in `before`, overlapping no episode after
     changed: tuple[tuple[Episode, Episode], ...]  # same alert, overlapping, other start/end
+    failed: frozenset[str] = frozenset()  # rules that failed on either side: left out above
 
     @property
     def receivers(self) -> tuple[str, ...]:
@@ -232,7 +237,11 @@ class Comparison:
 
 
 def compare(before: Backtest, after: Backtest) -> Comparison:
-    """Episodes added, removed and changed (started or ended on other dates) by a change."""
+    """Episodes added, removed and changed (started or ended on other dates) by a change.
+
+    A rule that failed on either side is left out: its missing episodes are not the change.
+    """
+    failed = before.failed_rules | after.failed_rules
     by_identity: dict[str, list[Episode]] = {}
     for episode in before.episodes:
         by_identity.setdefault(episode.identity, []).append(episode)
@@ -240,6 +249,8 @@ def compare(before: Backtest, after: Backtest) -> Comparison:
     changed: list[tuple[Episode, Episode]] = []
     matched: set[tuple[str, date, date | None]] = set()
     for episode in after.episodes:
+        if episode.rule in failed:
+            continue
         overlapping = [b for b in by_identity.get(episode.identity, []) if b.overlaps(episode)]
         if not overlapping:
             added.append(episode)
@@ -248,5 +259,5 @@ def compare(before: Backtest, after: Backtest) -> Comparison:
             matched.add(old.key)
             if old.key != episode.key:
                 changed.append((old, episode))
-    removed = [e for e in before.episodes if e.key not in matched]
-    return Comparison(before, after, tuple(added), tuple(removed), tuple(changed))
+    removed = [e for e in before.episodes if e.key not in matched and e.rule not in failed]
+    return Comparison(before, after, tuple(added), tuple(removed), tuple(changed), failed)

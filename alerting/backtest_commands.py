@@ -12,8 +12,8 @@ from alerting.backtest import (
     Backtest,
     as_of_dates,
     compare,
+    has_data,
     run_backtest,
-    stored_span,
     with_extras_read_once,
 )
 from alerting.backtest_html import backtest_html, comparison_html
@@ -23,7 +23,7 @@ from alerting.backtest_report import (
     comparison_json,
     comparison_table,
 )
-from alerting.pipeline import read_data, rule_ids
+from alerting.pipeline import gather, rule_ids
 from alerting.problems import ProblemsFound
 from alerting.routing import Routing, load_routing
 from alerting.rules import EvaluationData
@@ -47,6 +47,20 @@ def _rules(paths: list[Path], what: str) -> RuleSet:
         raise _Refused(f"{what} have {len(ruleset.errors)} error(s): a backtest of part of the "
                        "rules would mislead; fix them first (alerting validate)")
     return ruleset
+
+
+def _other_rules(folder: Path) -> RuleSet:
+    """The rule set to compare with: a whole rules folder (a changed copy of rules/)."""
+    if folder.exists() and not folder.is_dir():
+        raise _Refused(f"--compare takes a rules folder (a changed copy of the rules folder, "
+                       f"with its measures.yaml), not a file: {folder}")
+    other = _rules([folder], "the rules to compare")
+    if not other.rules:
+        raise _Refused(f"the rules to compare ({folder}) hold no rules")
+    if not other.catalogue.measures:
+        raise _Refused(f"the rules to compare ({folder}) have no measure catalogue "
+                       "(a file with measures:); copy measures.yaml in with the rules")
+    return other
 
 
 def _routing(settings: Settings) -> Routing:
@@ -85,19 +99,18 @@ def _backtest(args: argparse.Namespace, settings: Settings) -> int:
         raise _Refused(f"--to {args.end} is before --from {args.start}")
     paths = list(args.rules or settings.rule_paths())
     ruleset = _rules(paths, "the rules")
-    other = _rules([args.compare], "the rules to compare") if args.compare else None
+    other = _other_rules(args.compare) if args.compare else None
     routing = _routing(settings)
     store = Store.open(settings.database_url)
     try:
-        data = read_data(store, ruleset)
+        data = gather(store, ruleset)  # read only: a backtest changes nothing in the store
     finally:
         store.close()
+    if not has_data(data):
+        raise _Refused("the store holds no data: load some first (alerting load)")
     dates = as_of_dates(data, args.start, args.end)
     if not dates:
-        span = stored_span(data)
-        held = f"the stored history runs from {span[0]} to {span[1]}" if span else \
-            "the store holds no data: load some first (alerting load)"
-        raise _Refused(f"nothing to replay between {args.start} and {args.end}: {held}")
+        raise _Refused(f"no month end between {args.start} and {args.end}: widen the range")
     data = with_extras_read_once(data, dates)
     result = _run(ruleset, data, dates, routing, settings, args.rule)
     if other is None:

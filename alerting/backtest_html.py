@@ -10,8 +10,8 @@ from html import escape
 import numpy as np
 
 from alerting.backtest import Backtest, Comparison, Episode
-from alerting.backtest_chart import Markers, Point, series_chart
-from alerting.backtest_report import CAVEAT, notice_changes
+from alerting.backtest_chart import Band, Markers, Point, series_chart
+from alerting.backtest_report import CAVEAT, ended, notice_changes, started, worst
 from alerting.catalogue import Catalogue
 from alerting.frames import ObservationFrame
 
@@ -39,6 +39,8 @@ def _page(title: str, body: list[str]) -> str:
 
 
 def _table(header: Sequence[str], rows: Sequence[Sequence[str | int]], css: str = "") -> str:
+    if not rows:
+        return "<p>None.</p>"
     head = "".join(f"<th>{escape(h)}</th>" for h in header)
     body = "".join(
         "<tr>" + "".join(f'<td class="n">{c}</td>' if isinstance(c, int)
@@ -48,12 +50,20 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[str | int]], css: str 
 
 
 def _episode_rows(episodes: Sequence[Episode]) -> list[list[str | int]]:
-    return [[e.rule, e.subject_title, e.area or "-", e.started.isoformat(),
-             e.ended.isoformat() if e.ended else "still firing", len(e.firing),
-             e.worst_status.value] for e in episodes]
+    return [[e.rule, e.subject_title, e.area or "-", started(e), ended(e), len(e.firing),
+             worst(e)] for e in episodes]
 
 
 _HEADER = ("Rule", "Subject", "Area", "Started", "Ended", "Runs firing", "Worst")
+
+
+def _failures(result: Backtest, side: str) -> str:
+    failed = Counter((rule, error) for _, rule, error in result.failures)
+    if not failed:
+        return ""
+    items = "".join(f"<li>{escape(rule)}: {escape(error)} (at {n} as-of dates)</li>"
+                    for (rule, error), n in sorted(failed.items()))
+    return f"<h2>Rules that failed{escape(side)}</h2><ul>{items}</ul>"
 
 
 def _span(dates: Sequence[date]) -> str:
@@ -67,6 +77,7 @@ def backtest_html(result: Backtest, frame: ObservationFrame, catalogue: Catalogu
                   rules_name: str) -> str:
     count = Counter(e.rule for e in result.episodes)
     body = [_span(result.as_of_dates), f"<p>Rules: {escape(rules_name)}</p>",
+            _failures(result, ""),
             "<h2>Episodes per rule</h2>",
             _table(("Rule", "Episodes"), [[rule, n] for rule, n in sorted(count.items())]),
             "<h2>Notices per receiver</h2>",
@@ -77,7 +88,7 @@ def backtest_html(result: Backtest, frame: ObservationFrame, catalogue: Catalogu
     body.append("<h2>Measures that alerted</h2>" + _KEY.format(extra=""))
     for (measure_id, area), episodes in list(series.items())[:MAX_CHARTS]:
         fired = tuple(sorted({d for e in episodes for d in e.firing}))
-        body.append(_figure(frame, catalogue, catalogue, measure_id, area,
+        body.append(measure_figure(frame, catalogue, catalogue, measure_id, area,
                             [Markers("alert", fired, "fired")], result.as_of_dates))
     body.append(_more(len(series)))
     return _page("Backtest report", body)
@@ -88,11 +99,12 @@ def comparison_html(comparison: Comparison, frame: ObservationFrame, before: Cat
     notices: list[list[str | int]] = [[name, b, a, f"{a - b:+d}"]
                                        for name, b, a in notice_changes(comparison)]
     changed: list[list[str | int]] = [[new.rule, new.subject_title, new.area or "-",
-                f"{old.started} to {old.ended or 'still firing'}",
-                f"{new.started} to {new.ended or 'still firing'}"]
+                f"{started(old)} to {ended(old)}", f"{started(new)} to {ended(new)}"]
                for old, new in comparison.changed]
     body = [_span(comparison.after.as_of_dates),
             f"<p>Before: {escape(before_name)}. After: {escape(after_name)}.</p>",
+            _failures(comparison.before, " before the change"),
+            _failures(comparison.after, " after the change"),
             "<h2>Notices per receiver</h2>",
             _table(("Receiver", "Before", "After", "Change"), notices),
             f"<h2>Episodes added ({len(comparison.added)})</h2>",
@@ -105,13 +117,13 @@ def comparison_html(comparison: Comparison, frame: ObservationFrame, before: Cat
                *(e for pair in comparison.changed for e in pair)]
     series = _series(touched)
     body.append("<h2>Measures the change affects</h2>" + _KEY.format(
-        extra="<span>○ firing before the change</span><span>orange band: before, "
-              "blue band: after</span>"))
+        extra="<span>○ firing before the change</span><span>orange band and green "
+              "target: before; blue band and purple target: after</span>"))
     for measure_id, area in list(series)[:MAX_CHARTS]:
         markers = [
             Markers("before", _firing(comparison.before.episodes, measure_id, area), "before"),
             Markers("after", _firing(comparison.after.episodes, measure_id, area), "fired")]
-        body.append(_figure(frame, before, after, measure_id, area, markers,
+        body.append(measure_figure(frame, before, after, measure_id, area, markers,
                             comparison.after.as_of_dates))
     body.append(_more(len(series)))
     return _page("Backtest comparison", body)
@@ -137,13 +149,18 @@ def _firing(episodes: Sequence[Episode], measure_id: str, area: str) -> tuple[da
                          for d in e.firing}))
 
 
-def _figure(frame: ObservationFrame, before: Catalogue, after: Catalogue, measure_id: str,
+def measure_figure(frame: ObservationFrame, before: Catalogue, after: Catalogue, measure_id: str,
             area: str, markers: list[Markers], dates: Sequence[date]) -> str:
-    measure = after.get(measure_id)
-    points = series_points(frame, after, measure_id, area, dates[-1] if dates else None)
-    bands = [("before", before.get(measure_id)), ("after", measure)] \
-        if before is not after else [("", measure)]
-    title = f"{measure.display_title} — {area}"
+    """A chart of one series; with two catalogues, each one's targets and band."""
+    until = dates[-1] if dates else None
+    points = series_points(frame, after, measure_id, area, until)
+    if before is after:
+        bands = [Band("", after.get(measure_id), points)]
+    else:
+        bands = [Band("before", before.get(measure_id),
+                      series_points(frame, before, measure_id, area, until)),
+                 Band("after", after.get(measure_id), points)]
+    title = f"{after.get(measure_id).display_title} — {area}"
     chart = series_chart(title, points, bands, markers)
     return f"<figure><figcaption>{escape(title)}</figcaption>{chart}</figure>"
 

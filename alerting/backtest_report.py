@@ -17,20 +17,30 @@ def _span(dates: Sequence[date]) -> str:
     return f"{len(dates)} as-of date(s), {dates[0].isoformat()} to {dates[-1].isoformat()}"
 
 
-CAVEAT = ("Replayed at each period end in the stored history, with today's values (revisions "
-          "included); silences are not applied.")
+CAVEAT = ("Replayed at every month end (and other stored period end) in the range, as if the "
+          "service had run then, with today's values (revisions included); silences are not "
+          "applied. 'on/before' marks an alert already firing at the first date.")
 
 
-def _ended(episode: Episode) -> str:
+def started(episode: Episode) -> str:
+    day = episode.started.isoformat()
+    return f"on/before {day}" if episode.open_at_start else day
+
+
+def ended(episode: Episode) -> str:
     return episode.ended.isoformat() if episode.ended else "still firing"
 
 
-def _episode_row(episode: Episode) -> tuple[str, ...]:
-    worst = episode.worst_status.value
+def worst(episode: Episode) -> str:
+    text = episode.worst_status.value
     if episode.escalated:
-        worst += " (worse " + ", ".join(d.isoformat() for d in episode.escalated) + ")"
+        text += " (worse " + ", ".join(d.isoformat() for d in episode.escalated) + ")"
+    return text
+
+
+def _episode_row(episode: Episode) -> tuple[str, ...]:
     return (episode.rule, _short(episode.subject_title), episode.area or "-",
-            episode.started.isoformat(), _ended(episode), str(len(episode.firing)), worst)
+            started(episode), ended(episode), str(len(episode.firing)), worst(episode))
 
 
 def _short(text: str, width: int = 60) -> str:
@@ -55,6 +65,7 @@ def _rule_summary(episodes: Sequence[Episode]) -> list[str]:
 
 def backtest_table(result: Backtest) -> str:
     lines = [f"Backtest over {_span(result.as_of_dates)}.", CAVEAT, ""]
+    lines += _failure_lines(result, "")
     lines += _rule_summary(result.episodes)
     if result.episodes:
         lines += ["", f"EPISODES ({len(result.episodes)})"]
@@ -63,13 +74,17 @@ def backtest_table(result: Backtest) -> str:
     lines += _table(("RECEIVER", "NOTICES"),
                     [(name, str(n)) for name, n in result.notices.items()]) \
         if result.notices else ["No notices."]
-    lines += _failure_lines(result)
     return "\n".join(lines)
 
 
 def comparison_table(comparison: Comparison, before: str, after: str) -> str:
     lines = [f"Compare {before} (before) with {after} (after) over "
              f"{_span(comparison.after.as_of_dates)}.", CAVEAT, ""]
+    lines += _failure_lines(comparison.before, " before the change")
+    lines += _failure_lines(comparison.after, " after the change")
+    if comparison.failed:
+        lines += [f"Episodes of {', '.join(sorted(comparison.failed))} are left out of the "
+                  "comparison.", ""]
     lines.append(f"Episodes before: {len(comparison.before.episodes)}; after: "
                  f"{len(comparison.after.episodes)}; added {len(comparison.added)}, removed "
                  f"{len(comparison.removed)}, changed {len(comparison.changed)}.")
@@ -81,8 +96,7 @@ def comparison_table(comparison: Comparison, before: str, after: str) -> str:
     lines += ["", f"EPISODES CHANGED ({len(comparison.changed)})"]
     if comparison.changed:
         rows = [(new.rule, _short(new.subject_title), new.area or "-",
-                 f"{old.started.isoformat()} to {_ended(old)}",
-                 f"{new.started.isoformat()} to {_ended(new)}")
+                 f"{started(old)} to {ended(old)}", f"{started(new)} to {ended(new)}")
                 for old, new in comparison.changed]
         lines += _table(("RULE", "SUBJECT", "AREA", "BEFORE", "AFTER"), rows)
     else:
@@ -92,7 +106,6 @@ def comparison_table(comparison: Comparison, before: str, after: str) -> str:
               for name, b, a in notice_changes(comparison)]
     lines += _table(("RECEIVER", "BEFORE", "AFTER", "CHANGE"), counts) if counts \
         else ["No notices."]
-    lines += _failure_lines(comparison.before) + _failure_lines(comparison.after)
     return "\n".join(lines)
 
 
@@ -101,12 +114,13 @@ def notice_changes(comparison: Comparison) -> list[tuple[str, int, int]]:
             for name in comparison.receivers]
 
 
-def _failure_lines(result: Backtest) -> list[str]:
+def _failure_lines(result: Backtest, side: str) -> list[str]:
     if not result.failures:
         return []
     failed = Counter((rule, error) for _, rule, error in result.failures)
-    return ["", "RULES THAT FAILED"] + [f"{rule}: {error} (at {n} as-of date(s))"
-                                       for (rule, error), n in sorted(failed.items())]
+    return [f"RULES THAT FAILED{side.upper()}"] + [
+        f"{rule}: {error} (at {n} as-of date(s))" for (rule, error), n in sorted(failed.items())
+    ] + [""]
 
 
 def episode_json(episode: Episode) -> dict[str, Any]:
@@ -114,6 +128,7 @@ def episode_json(episode: Episode) -> dict[str, Any]:
         "alert": episode.identity, "rule": episode.rule, "subject": episode.subject,
         "subject_title": episode.subject_title, "area": episode.area,
         "started": episode.started.isoformat(),
+        "open_at_start": episode.open_at_start,
         "ended": episode.ended.isoformat() if episode.ended else None,
         "escalated": [d.isoformat() for d in episode.escalated],
         "worst_status": episode.worst_status.value,
@@ -146,5 +161,6 @@ def comparison_json(comparison: Comparison, before: str, after: str) -> str:
         "changed": [{"before": episode_json(old), "after": episode_json(new)}
                     for old, new in comparison.changed],
         "notices": {name: {"before": b, "after": a} for name, b, a in notice_changes(comparison)},
+        "left_out_failed_rules": sorted(comparison.failed),
     }
     return json.dumps(document, indent=2, ensure_ascii=False)

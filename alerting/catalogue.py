@@ -106,9 +106,13 @@ def _parse_fraction(raw: Any) -> float:
     """`5%` or `0.05` as a share; a bare number above 1 is refused as ambiguous."""
     if isinstance(raw, str) and raw.strip().endswith("%"):
         try:
-            return float(raw.strip()[:-1]) / 100
+            share = float(raw.strip()[:-1]) / 100
         except ValueError:
             raise ValueError(f"must be a share like 5% or 0.05, got {raw!r}") from None
+        if share < 0:
+            raise ValueError(f"must not be negative (it would turn the ratings round), "
+                             f"got {raw!r}")
+        return share
     if isinstance(raw, int | float) and not isinstance(raw, bool) and 0 <= raw <= 1:
         return float(raw)
     raise ValueError(f"must be a share like 5% or 0.05, got {raw!r}")

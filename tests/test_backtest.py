@@ -88,9 +88,9 @@ def test_episodes_have_their_start_and_end(history, capsys):
     """Each alert episode is listed with the run that fired it and the run that resolved it."""
     assert main(_backtest(history, "--format", "json")) == 0
     result = json.loads(capsys.readouterr().out)
-    assert result["as_of_dates"] == [f"2021-{m:02d}-{d}" for m, d in
-                                     [(1, 31), (2, 28), (3, 31), (4, 30), (5, 31), (6, 30),
-                                      (7, 31), (8, 31)]]
+    # Every month end in the range, also after the last stored period (as a service would).
+    assert result["as_of_dates"][:3] == ["2021-01-31", "2021-02-28", "2021-03-31"]
+    assert len(result["as_of_dates"]) == 12 and result["as_of_dates"][-1] == "2021-12-31"
     assert _spans(result["episodes"]) == {("A", "2021-03-31", "2021-04-30"),
                                           ("A", "2021-06-30", "2021-08-31")}
     second = next(e for e in result["episodes"] if e["started"] == "2021-06-30")
@@ -182,8 +182,8 @@ def test_replay_does_not_read_the_database_per_as_of_date(history, capsys):
 
 @pytest.mark.parametrize(("args", "message"), [
     (["--from", "2021-06-01", "--to", "2021-01-01"], "--to 2021-01-01 is before --from"),
-    (["--from", "2030-01-01", "--to", "2030-12-31"],
-     "the stored history runs from 2021-01-31 to 2021-08-31"),
+    (["--from", "2021-01-02", "--to", "2021-01-20"],
+     "no month end between 2021-01-02 and 2021-01-20"),
     (["--from", "2021-01-01", "--to", "2021-12-31", "--rule", "nope*"],
      "--rule nope* matches no rule id"),
     (["--from", "2021-01-01", "--to", "2021-12-31", "--compare", "/no/such/folder"],
@@ -192,6 +192,84 @@ def test_replay_does_not_read_the_database_per_as_of_date(history, capsys):
 def test_bad_requests_exit_2_with_a_reason(history, capsys, args, message):
     assert main(["--config", str(history / "service.yaml"), "backtest", *args]) == 2
     assert message in capsys.readouterr().err
+
+
+def test_compare_takes_a_whole_rules_folder(history, capsys):
+    """A single file, or a folder with no catalogue, would make every episode 'removed'."""
+    assert main(_backtest(history, "--compare", str(history / "tighter" / "measures.yaml"))) == 2
+    assert "--compare takes a rules folder" in capsys.readouterr().err
+    (history / "tighter" / "measures.yaml").unlink()
+    assert main(_backtest(history, "--compare", str(history / "tighter"))) == 2
+    assert "have no measure catalogue" in capsys.readouterr().err
+
+
+def test_an_empty_store_is_refused(tmp_path, capsys):
+    _rules(tmp_path / "rules", "5%")
+    (tmp_path / "recipients.yaml").write_text(RECIPIENTS)
+    (tmp_path / "service.yaml").write_text(
+        f"database_url: sqlite:///{tmp_path / 'db.sqlite3'}\n"
+        f"rules: [{tmp_path / 'rules'}]\nrecipients: {tmp_path / 'recipients.yaml'}\n")
+    assert main(_backtest(tmp_path)) == 2
+    assert "the store holds no data: load some first" in capsys.readouterr().err
+
+
+def test_an_alert_firing_at_the_first_date_started_on_or_before_it(history, capsys):
+    """Area A is red from June; a backtest from July cannot know when it started."""
+    args = ["--config", str(history / "service.yaml"), "backtest", "--from", "2021-07-01",
+            "--to", "2021-12-31"]
+    assert main([*args, "--format", "json"]) == 0
+    [episode] = json.loads(capsys.readouterr().out)["episodes"]
+    assert (episode["started"], episode["open_at_start"], episode["ended"]) == \
+        ("2021-07-31", True, "2021-08-31")
+    assert main(args) == 0
+    assert re.search(r"A\s+on/before 2021-07-31\s+2021-08-31", capsys.readouterr().out)
+
+
+def test_notices_are_counted_per_channel(history, capsys):
+    """A receiver with email and Teams gets two notices each time, as the outbox queues them."""
+    (history / "recipients.yaml").write_text(RECIPIENTS.replace(
+        "    email: {to: [leads@example.gov.uk]}\n",
+        "    email: {to: [leads@example.gov.uk]}\n    teams: {url: 'https://example.org/hook'}\n"))
+    assert main(_backtest(history, "--format", "json")) == 0
+    assert json.loads(capsys.readouterr().out)["notices"] == {"leads": 8}
+
+
+def test_the_store_is_not_changed_by_a_backtest(history, capsys):
+    """Backtesting draft rules must not replace the stored catalogue (read only)."""
+    engine = sa.create_engine(f"sqlite:///{history / 'db.sqlite3'}")
+    with engine.connect() as conn:
+        before = conn.execute(sa.text("SELECT * FROM measures")).all()
+    (history / "rules" / "measures.yaml").write_text(
+        MEASURES.format(tolerance="2%").replace("Visits in time", "Draft title"))
+    assert main(_backtest(history)) == 0
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT * FROM measures")).all() == before
+    engine.dispose()
+
+
+def test_a_rule_that_fails_on_one_side_is_left_out_and_said(history, capsys, monkeypatch):
+    """A failing rule's missing episodes are not what the change did."""
+    from alerting.rules.decline import DeclineRule
+
+    working = DeclineRule.evaluate
+
+    def fails_when_low(self, data, context):
+        if self.severity == "low":
+            raise RuntimeError("boom")
+        return working(self, data, context)
+
+    monkeypatch.setattr(DeclineRule, "evaluate", fails_when_low)
+    falling = "  - id: falling\n    type: decline\n    periods: 2\n    severity: {}\n"
+    (history / "rules" / "rules.yaml").write_text(RULES + falling.format("medium"))
+    (history / "tighter" / "rules.yaml").write_text(RULES + falling.format("low"))
+    assert main(_backtest(history, "--format", "json")) == 0
+    assert any(e["rule"] == "falling" for e in json.loads(capsys.readouterr().out)["episodes"])
+    assert main(_backtest(history, "--compare", str(history / "tighter"))) == 1
+    out = capsys.readouterr().out
+    assert "RULES THAT FAILED AFTER THE CHANGE\nfalling: RuntimeError: boom (at 12 as-of" in out
+    assert "BEFORE THE CHANGE" not in out
+    assert "Episodes of falling are left out of the comparison." in out
+    assert "added 2, removed 0, changed 1" in out
 
 
 def test_broken_compare_rules_are_named_with_file_and_line(history, capsys):
@@ -292,3 +370,41 @@ def test_bundled_history_compare_adds_only_what_2_percent_makes_red(examples, mo
 
 def _spans_of(episodes: list[dict[str, object]]) -> set[tuple[object, ...]]:
     return {(e["alert"], e["started"], e["ended"]) for e in episodes}
+
+
+# --- charts ----------------------------------------------------------------------------
+
+
+def _catalogue(target: float):
+    from alerting.catalogue import Catalogue, Measure
+
+    measure = Measure.model_validate({
+        "id": "m", "title": "M", "polarity": "bigger_is_better", "unit": "percent",
+        "tolerance": {"relative": "5%"}, "targets": {"Mar-21": target}})
+    return Catalogue({"m": measure})
+
+
+def test_a_target_given_only_for_the_last_period_is_drawn_with_its_band():
+    from alerting.backtest_chart import Band, Point, series_chart
+
+    points = [Point(date(2021, 1, 31), 70.0, None), Point(date(2021, 2, 28), 72.0, None),
+              Point(date(2021, 3, 31), 74.0, 80.0)]
+    svg = series_chart("M", points, [Band("", _catalogue(80).get("m"), points)], [])
+    assert svg.count("tolerance band 76 to 80") == 1
+    assert svg.count("target 80") == 1
+
+
+def test_compare_chart_draws_each_catalogues_own_targets_and_band():
+    """Targets from the catalogue (none in the data) differ before and after the change."""
+    from alerting.backtest_html import measure_figure
+    from alerting.frames import ObservationFrame
+    from alerting.periods import parse_period
+    from alerting.records import ObservationRecord
+
+    frame = ObservationFrame.from_records(
+        [ObservationRecord("m", parse_period(label), "A", value, None)
+         for label, value in [("Jan-21", 11.0), ("Feb-21", 11.5), ("Mar-21", 11.0)]])
+    figure = measure_figure(frame, _catalogue(12), _catalogue(15), "m", "A", [],
+                            [date(2021, 3, 31)])
+    assert "before tolerance band 11.4 to 12" in figure
+    assert "after tolerance band 14.2 to 15" in figure

@@ -177,3 +177,13 @@ def test_a_date_that_does_not_exist_is_named_with_its_line(tmp_path):
     ruleset = load_rules([bad])
     assert [str(p) for p in ruleset.problems] == [
         f"{bad}:4: 2021-09-31 is not a real date (day is out of range for month)"]
+
+
+def test_a_negative_tolerance_is_an_error_naming_its_line(tmp_path):
+    """-5% would turn the ratings round (79.5 against 80 would be red)."""
+    bad = tmp_path / "measures.yaml"
+    bad.write_text("measures:\n  - id: m\n    title: M\n    polarity: bigger_is_better\n"
+                   "    tolerance: {relative: -5%}\n")
+    [problem] = load_rules([bad]).problems
+    assert problem.line == 5
+    assert "must not be negative" in str(problem) and "'-5%'" in str(problem)
