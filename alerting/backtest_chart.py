@@ -205,7 +205,8 @@ def _axes(scale: _Scale, span: tuple[date, date], numbers: Sequence[float]) -> l
     low, high = min(numbers), max(numbers)
     texts = [(LEFT - 6, scale.y(high) + 4, "end", _number(high)),
              (LEFT - 6, scale.y(low) + 4, "end", _number(low)),
-             (scale.x(span[0]), bottom + 16, "start", span[0].isoformat()),
-             (scale.x(span[1]), bottom + 16, "end", span[1].isoformat())]
+             (scale.x(span[0]), bottom + 16, "start", span[0].isoformat())]
+    if span[1] != span[0]:
+        texts.append((scale.x(span[1]), bottom + 16, "end", span[1].isoformat()))
     return [f'<text x="{x:.0f}" y="{y:.0f}" font-size="11" text-anchor="{anchor}" '
             f'fill="#444">{escape(text)}</text>' for x, y, anchor, text in texts]
