@@ -190,12 +190,19 @@ def case_looks(job: Explaining, area: str | None) -> list[Look]:
 _LOOKS = {"measures": measure_looks, "risks": risk_looks, "cases": case_looks}
 
 
+def alert_labels(look: Look) -> dict[str, str]:
+    """The labels silences see, as the pipeline gives them (with the alert's identity)."""
+    labels = dict(look.finding.labels) if look.finding else dict(look.labels)
+    labels.setdefault("alert", f"{look.rule.id}|{look.subject}|{look.area or ''}")
+    return labels
+
+
 def with_silences(look: Look, silences: Silences, now: datetime) -> str:
     """The paragraph for a look, with what today's silences do to it."""
     text = explain(look)
     if selection_mismatch(look):
         return text
-    matching = [s for s in silences.silences if s.matches(look.labels)]
+    matching = [s for s in silences.silences if s.matches(alert_labels(look))]
     active = next((s for s in matching if s.is_active(now)), None)
     inactive = [s for s in matching if s is not active and not s.is_active(now)]
     sentence = silence_sentence(look, active, inactive, now)
@@ -248,7 +255,7 @@ def explain_command(args: argparse.Namespace, settings: Settings) -> int:
               "it finds nothing and sends nothing. Were it enabled:\n")
     now = datetime.now(UTC)
     print("\n\n".join(with_silences(look, silences, now) for look in looks))
-    mentioned = any(look.fired or any(s.matches(look.labels) for s in silences.silences)
+    mentioned = any(look.fired or any(s.matches(alert_labels(look)) for s in silences.silences)
                     for look in looks if not selection_mismatch(look))
     if as_of != today and mentioned:
         print(f"\nSilences are as they stand today ({today.isoformat()}), not as of "

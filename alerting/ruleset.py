@@ -103,11 +103,25 @@ def parse_rule(entry: Any, document: YamlDocument, index: int) -> tuple[Rule | N
         return None, problems_from_validation(exc, document, base, subject, model)
 
 
+def _test_file(document: YamlDocument, data: Mapping[str, Any]) -> FileOutcome:
+    """Rule unit tests are read by `alerting test`, never as rules. Inline `rules:` or
+    `measures:` beside `tests:` are allowed only in a `tests` folder: anywhere else the
+    author may have meant them as real rules, which would silently stop alerting."""
+    inline = [key for key in ("rules", "measures") if key in data]
+    if not inline or "tests" in Path(document.file).parts[:-1]:
+        return FileOutcome(document.file)
+    key = inline[0]
+    return FileOutcome(document.file, problems=(Problem(
+        document.file, document.line_of((key,)),
+        f"{key}: this file also has tests:, so the service would not load its {key} as "
+        "real ones; keep rule tests in a tests/ folder (e.g. rules/tests/) and the rules "
+        "here"),))
+
+
 def rules_from_document(document: YamlDocument) -> FileOutcome:
     data = document.data
     if isinstance(data, Mapping) and "tests" in data:
-        # Rule unit tests (read by `alerting test`), even with inline rules: or measures:.
-        return FileOutcome(document.file)
+        return _test_file(document, data)
     if isinstance(data, Mapping) and "measures" in data and "rules" not in data:
         catalogue, found = catalogue_from_document(document)
         return FileOutcome(document.file, catalogue=catalogue, problems=tuple(found),

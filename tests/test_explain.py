@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -391,3 +392,29 @@ def test_subject_of_the_wrong_kind_and_unknown_area(config, capsys):
                            "--area", "Strod")
     assert code == 2
     assert "error: no area 'Strod' in the stored data (did you mean Stroud?)" in err
+
+
+def test_a_silence_on_the_alert_itself_agrees_with_the_pipeline(config, capsys, tmp_path):
+    """`silence add --alert rule|subject|area` mutes the alert in `notify`; explain says so."""
+    shutil.copy(config.parent / "db.sqlite3", tmp_path / "db.sqlite3")
+    (tmp_path / "silences.yaml").write_text(
+        "silences:\n  - id: ab12\n    alert: 'worse-than-target|visits|Cotswolds'\n"
+        "    ends: 2099-01-01\n    reason: known backlog\n    author: A Lead\n")
+    (tmp_path / "recipients.yaml").write_text(
+        "receivers:\n  - name: leads\n    file: {folder: " + str(tmp_path / "out") + "}\n"
+        "route:\n  receiver: leads\n")
+    service = tmp_path / "service.yaml"
+    service.write_text(config.read_text().replace(str(config.parent / "db.sqlite3"),
+                                                  str(tmp_path / "db.sqlite3"))
+                       .replace(str(config.parent / "silences.yaml"),
+                                str(tmp_path / "silences.yaml"))
+                       + f"recipients: {tmp_path / 'recipients.yaml'}\n")
+    main(["--config", str(service), "notify", "--as-of", "2021-09-30", "--no-send"])
+    assert main(["--config", str(service), "alerts"]) == 0
+    listed = [line for line in capsys.readouterr().out.splitlines()
+              if "worse-than-target|visits|Cotswolds" in line]
+    assert listed and "silenced by ab12" in listed[0]
+    code, out, _ = explain(service, capsys, "--rule", "worse-than-target", "--subject", "visits",
+                           "--area", "Cotswolds")
+    assert code == 0
+    assert 'It is silenced by silence ab12 ("known backlog"' in out

@@ -187,3 +187,21 @@ def test_a_negative_tolerance_is_an_error_naming_its_line(tmp_path):
     [problem] = load_rules([bad]).problems
     assert problem.line == 5
     assert "must not be negative" in str(problem) and "'-5%'" in str(problem)
+
+
+def test_rules_beside_tests_outside_a_tests_folder_are_an_error(tmp_path):
+    """Tests appended to a rule file would silently drop its rules from the service."""
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    (rules / "performance.yaml").write_text(
+        "rules:\n  - id: r\n    type: tolerance\ntests:\n  - name: t\n    as_of: 2021-09-30\n"
+        "    expect: []\n")
+    (rules / "tests").mkdir()
+    (rules / "tests" / "inline.yaml").write_text(
+        "rules:\n  - id: inline\n    type: tolerance\ntests: []\n")
+    ruleset = load_rules([rules])
+    assert [str(p) for p in ruleset.problems] == [
+        f"{rules / 'performance.yaml'}:1: rules: this file also has tests:, so the service would "
+        "not load its rules as real ones; keep rule tests in a tests/ folder (e.g. rules/tests/) "
+        "and the rules here"]
+    assert ruleset.rules == ()  # neither file's rules are in force
