@@ -418,3 +418,24 @@ def test_a_silence_on_the_alert_itself_agrees_with_the_pipeline(config, capsys, 
                            "--area", "Cotswolds")
     assert code == 0
     assert 'It is silenced by silence ab12 ("known backlog"' in out
+
+
+def test_figures_close_to_target_are_printed_apart(tmp_path, capsys):
+    """84.96 against 85 reads '84.96% … the target 85.00%', not '85.0% … the target 85.0%'."""
+    (tmp_path / "rules").mkdir()
+    (tmp_path / "rules" / "measures.yaml").write_text(
+        "measures:\n  - id: m\n    title: M\n    polarity: bigger_is_better\n    unit: percent\n"
+        "    frequency: monthly\n    tolerance: {absolute: 2}\n")
+    (tmp_path / "rules" / "rules.yaml").write_text(
+        "rules:\n  - id: tol\n    type: tolerance\n    include_amber: true\n")
+    (tmp_path / "obs.csv").write_text("measure_id,period,area,value,target\n"
+                                      "m,Sep-21,A,84.96,85\n")
+    service = tmp_path / "service.yaml"
+    service.write_text(f"database_url: sqlite:///{tmp_path / 'db.sqlite3'}\n"
+                       f"rules: [{tmp_path / 'rules'}]\nsilences: {tmp_path / 'none.yaml'}\n")
+    assert main(["--config", str(service), "load", str(tmp_path / "obs.csv")]) == 0
+    code, out, _ = explain(service, capsys, "--rule", "tol", "--subject", "m")
+    assert code == 0
+    assert "The latest value is 84.96% for Sep-21, against a target of 85.00%" in out
+    assert "(band 83.0%–85.00%). 84.96% is worse than the target 85.00% but inside" in out
+    assert out.startswith("Rule tol looked at M (bigger is better) in A as of 2021-09-30.")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from alerting.catalogue import Polarity, Tolerance, Unit
 from alerting.explaining.facts import Look
-from alerting.explaining.words import EPSILON, fired, fmt, no_data, quiet
+from alerting.explaining.words import EPSILON, fired, fmt, fmt_apart, no_data, quiet
 from alerting.findings import Status
 
 
@@ -29,7 +29,7 @@ def _edge_note(value: float, low: float, high: float, target: float) -> str:
 def _tolerance_verdict(look: Look, status: Status, value: float, target: float,
                        low: float, high: float) -> str:
     polarity = look.measure.polarity if look.measure else Polarity.NONE
-    v, t = fmt(look, value), fmt(look, target)
+    v, t = fmt_apart(look, value, target, low, high), fmt_apart(look, target, value)
     # Without a tolerance the band is the target itself.
     side = ("below" if value < low else "above") + (" the band" if high > low else f" {t}")
     finding = look.finding
@@ -78,7 +78,8 @@ def explain_tolerance(look: Look) -> str:
         return f"{no_data(look)} So {quiet(look)}."
     details = finding.details
     period, value, target = finding.period_label, finding.value, finding.target
-    target_text = f"a target of {fmt(look, target)}"
+    target_text = (f"a target of {fmt_apart(look, target, value)}" if target is not None
+                   else f"a target of {fmt(look, target)}")
     if details.get("target_source") == "catalogue":
         target_text += " (from the measure catalogue)"
     if value is None:
@@ -96,7 +97,9 @@ def explain_tolerance(look: Look) -> str:
     unit = measure.unit if measure else Unit.NUMBER
     tolerance = _tolerance_words(measure.tolerance if measure else None, unit)
     low, high = float(details.get("band_low", target)), float(details.get("band_high", target))
-    band = f" (band {fmt(look, low)}–{fmt(look, high)})" if high > low else ""
-    first = (f"The latest value is {fmt(look, value)} for {period}, against {target_text} "
+    band = (f" (band {fmt_apart(look, low, value)}–{fmt_apart(look, high, value)})"
+            if high > low else "")
+    first = (f"The latest value is {fmt_apart(look, value, target, low, high)} for {period}, "
+             f"against {target_text} "
              f"with {tolerance}{band}.")
     return f"{first} {_tolerance_verdict(look, finding.status, value, target, low, high)}"

@@ -22,6 +22,27 @@ def fmt(look: Look, value: float | None) -> str:
     return unit.format_value(value)
 
 
+def fmt_apart(look: Look, value: float, *others: float | None) -> str:
+    """The value as `fmt` prints it, with more decimals where that would print it the same
+    as a figure it is compared with but differs from (84.96 against 85.0 is 84.96%)."""
+    text = fmt(look, value)
+    for digits in (2, 3, 4):
+        clash = [o for o in others if o is not None and fmt(look, o) == text
+                 and abs(o - value) > EPSILON * max(1.0, abs(o))]
+        if not clash:
+            break
+        text = _digits(look, value, digits)
+    return text
+
+
+def _digits(look: Look, value: float, digits: int) -> str:
+    unit = look.measure.unit if look.measure else Unit.NUMBER
+    number = f"{value:,.{digits}f}"
+    suffix = {Unit.PERCENT: "%", Unit.RATE_PER_1000: " per 1,000",
+              Unit.RATE_PER_10000: " per 10,000", Unit.DAYS: " days"}.get(unit, "")
+    return ("£" if unit is Unit.CURRENCY else "") + number + suffix
+
+
 def listing(items: Sequence[str]) -> str:
     return ", ".join(items) if items else "none"
 
@@ -33,7 +54,7 @@ def plural(count: int, word: str) -> str:
 def opening(look: Look) -> str:
     """'Rule X (title) looked at <subject> in <area> as of <date>.'"""
     rule = look.rule
-    head = f"Rule {rule.id} ({rule.display_title})"
+    head = f"Rule {rule.id} ({rule.title})" if rule.title else f"Rule {rule.id}"
     if look.measure is not None:
         measure = look.measure
         what = f"{measure.display_title} ({measure.polarity.words})"
