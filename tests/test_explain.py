@@ -438,4 +438,4 @@ def test_figures_close_to_target_are_printed_apart(tmp_path, capsys):
     assert code == 0
     assert "The latest value is 84.96% for Sep-21, against a target of 85.00%" in out
     assert "(band 83.0%–85.00%). 84.96% is worse than the target 85.00% but inside" in out
-    assert out.startswith("Rule tol looked at M (bigger is better) in A as of 2021-09-30.")
+    assert "Rule tol looked at M (bigger is better) in A as of 2021-09-30." in out
