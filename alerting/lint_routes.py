@@ -64,6 +64,18 @@ class LabelProfile:
         return self.rule.severity.rank >= min_rank and \
             all(self.allows(key, patterns) for key, patterns in constraints)
 
+    def captured_by(self, constraints: Sequence[Constraint], min_rank: int) -> bool:
+        """Does a route with these constraints take every alert of this rule? Only when
+        every value the rule can give each matched key is known and matches."""
+        if self.rule.severity.rank < min_rank:
+            return False
+        for key, patterns in constraints:
+            has, values = self.values(key)
+            if not has or values is None or not values or \
+                    not all(globs_match(v, patterns) for v in values):
+                return False
+        return True
+
 
 def label_profile(rule: Rule, catalogue: Catalogue | None) -> LabelProfile:
     """What labels `rule` gives its alerts. With the catalogue, measure and service_area are
@@ -95,8 +107,9 @@ def _known(profiles: Sequence[LabelProfile], key: str) -> list[str]:
 
 @dataclass(frozen=True)
 class _RouteLinter:
-    profiles: Sequence[LabelProfile]
+    profiles: Sequence[LabelProfile]  # of the enabled rules
     document: YamlDocument
+    disabled: tuple[str, ...] = ()  # ids of the rules with enabled: false
 
     def warn(self, path: PathKey, message: str) -> Problem:
         return warning(self.document.file, self.document.line_of(path),
@@ -114,6 +127,10 @@ class _RouteLinter:
         known = _known(self.profiles, key)
         hint = did_you_mean(patterns, known)
         if key == "rule":
+            off = [r for r in self.disabled if globs_match(r, patterns)]
+            if off:
+                return self.warn(where, f"matches only rules that are switched off (enabled: "
+                                        f"false): {', '.join(off)}")
             return self.warn(where, f"matches no rule id ({_shown(patterns)}{hint})")
         if not hint and len(known) <= 8:
             hint = f"; they have {', '.join(known)}" if known else ""
@@ -121,16 +138,23 @@ class _RouteLinter:
                                 f"{' (' + hint[2:] + ')' if hint else ''}")
 
     def route_problems(self, route: Route, path: PathKey, inherited: Sequence[Constraint],
-                       min_rank: int) -> list[Problem]:
+                       min_rank: int, left: Sequence[LabelProfile],
+                       taken_by: Mapping[str, PathKey]) -> list[Problem]:
         """This route's own mistakes; else, if no rule can reach it given what the routes
-        above it match, one warning for the combination."""
+        above it match (and what earlier sibling routes take first), one warning."""
         own = [p for key, patterns in route.match.items()
                if (p := self.key_problem(path, key, patterns)) is not None]
         if own:
             return own
         constraints = [*inherited, *route.match.items()]
-        if any(p.reaches(constraints, min_rank) for p in self.profiles):
+        if any(p.reaches(constraints, min_rank) for p in left):
             return []
+        shadowed = [p for p in self.profiles if p not in left and p.reaches(constraints, min_rank)]
+        if shadowed:
+            first = sorted({field_name(taken_by[p.rule.id]) for p in shadowed})
+            return [self.warn(path, f"every alert it could take is taken first by "
+                                    f"{', '.join(first)} above it (which has no continue: "
+                                    "true); move this route up or add continue: true there")]
         if route.min_severity is not None and \
                 any(p.reaches(constraints, 0) for p in self.profiles):
             return [self.warn((*path, "min_severity"),
@@ -146,14 +170,26 @@ class _RouteLinter:
                           f"no rule's alerts have {together} together{above}")]
 
     def walk(self, route: Route, path: PathKey, inherited: Sequence[Constraint],
-             min_rank: int) -> list[Problem]:
+             min_rank: int, left: Sequence[LabelProfile],
+             taken_by: Mapping[str, PathKey]) -> list[Problem]:
+        """`left`: the rules whose alerts no earlier sibling route has taken for good."""
         rank = max(min_rank, route.min_severity.rank) if route.min_severity else min_rank
-        found = self.route_problems(route, path, inherited, rank)
+        found = self.route_problems(route, path, inherited, rank, left, taken_by)
         if found:
             return found  # its child routes are unreachable too; one warning is enough
         constraints = [*inherited, *route.match.items()]
+        remaining, taken = list(left), dict(taken_by)
         for index, child in enumerate(route.routes):
-            found.extend(self.walk(child, (*path, "routes", index), constraints, rank))
+            child_path = (*path, "routes", index)
+            found.extend(self.walk(child, child_path, constraints, rank, remaining, taken))
+            if child.continue_:
+                continue
+            child_rank = max(rank, child.min_severity.rank) if child.min_severity else rank
+            child_constraints = [*constraints, *child.match.items()]
+            for profile in [p for p in remaining if p.captured_by(child_constraints,
+                                                                   child_rank)]:
+                remaining.remove(profile)
+                taken[profile.rule.id] = child_path
         return found
 
 
@@ -161,9 +197,10 @@ def lint_routes(routing: Routing, document: YamlDocument, ruleset: RuleSet) -> l
     """Routes matching labels or values no rule in `ruleset` gives its alerts. `document` is
     the parsed recipients file, for lines."""
     catalogue = ruleset.catalogue if catalogue_is_complete(ruleset) else None
-    profiles = [label_profile(rule, catalogue) for rule in ruleset.rules]
-    linter = _RouteLinter(profiles, document)
-    return linter.walk(routing.route, ("route",), (), Severity.INFO.rank)
+    profiles = [label_profile(rule, catalogue) for rule in ruleset.enabled()]
+    linter = _RouteLinter(profiles, document,
+                          tuple(r.id for r in ruleset.rules if not r.enabled))
+    return linter.walk(routing.route, ("route",), (), Severity.INFO.rank, profiles, {})
 
 
 def lint_recipients(path: Path, ruleset: RuleSet) -> list[Problem]:

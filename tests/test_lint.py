@@ -62,10 +62,10 @@ route:
   routes:
     - match: {rule_type: case_duration, team: Stroud Safeguarding}
       receiver: safeguarding
-    - match: {rule: cp-*}
-      receiver: safeguarding
-    - match: {severity: [high, critical], rule_type: tolerance}
-      min_severity: high
+    - {match: {rule: cp-*}, receiver: safeguarding,
+       continue: true}
+    - {match: {severity: [high, critical], rule_type: tolerance}, min_severity: high,
+       continue: true}
     - match: {area: Cotswolds, measure: visits-*, service_area: contact_activity}
 """
 
@@ -352,6 +352,29 @@ def test_a_route_some_alert_can_reach_is_fine(project: Path, run: Runner, match:
     if rules:
         write(project, "rules/more.yaml", "rules:\n" + rules)
     assert warnings(run()[1]) == []
+
+
+def test_a_route_after_one_that_takes_all_its_alerts_is_warned(project: Path,
+                                                                run: Runner) -> None:
+    """First match wins: a route below one that takes every alert it could get never
+    receives anything (routes test shows only the first)."""
+    write(project, "config/recipients.yaml", RECIPIENTS.replace(
+        "    - {match: {rule: cp-*}, receiver: safeguarding,\n       continue: true}\n",
+        "    - {match: {rule: cp-*}, receiver: safeguarding}\n"
+        "    - {match: {rule: cp-over-2y}, receiver: performance-team}\n"))
+    assert warnings(run()[1]) == [
+        "config/recipients.yaml:12: warning: route.routes[2]: every alert it could take is "
+        "taken first by route.routes[1] above it (which has no continue: true); move this "
+        "route up or add continue: true there"]
+
+
+def test_a_route_matching_only_a_disabled_rule_is_warned(project: Path, run: Runner) -> None:
+    write(project, "rules/more.yaml", "rules:\n  - id: paused\n    type: tolerance\n"
+                                      "    enabled: false\n")
+    write(project, "config/recipients.yaml", _route("{rule: paused}"))
+    [warned] = warnings(run()[1])
+    assert warned.endswith("route.routes[4].match.rule: matches only rules that are switched "
+                           "off (enabled: false): paused")
 
 
 def test_an_unknown_receiver_is_an_error_of_validate(project: Path, run: Runner) -> None:
