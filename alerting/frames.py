@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from itertools import repeat
 from typing import Any
 
 import numpy as np
@@ -70,6 +71,31 @@ def encode(column: Sequence[Any]) -> tuple[list[Any], IntArray]:
     for rank, name in enumerate(names):
         remap[first_seen[name]] = rank
     return names, remap[codes]
+
+
+class ChunkEncoder:
+    """Dictionary-encodes a column that arrives in chunks (rows read from the store a batch
+    at a time), with the same result as `encode` over the whole column."""
+
+    def __init__(self) -> None:
+        self._codes: dict[Any, int] = {}
+        self._parts: list[IntArray] = []
+
+    def add(self, chunk: Sequence[Any]) -> None:
+        known = self._codes
+        codes = np.fromiter(map(known.get, chunk, repeat(-1)), dtype=np.int64, count=len(chunk))
+        for i in np.flatnonzero(codes < 0).tolist():
+            codes[i] = known.setdefault(chunk[i], len(known))
+        self._parts.append(codes)
+
+    def finish(self) -> tuple[list[Any], IntArray]:
+        """The distinct values, sorted, and each row's code."""
+        names = sorted(self._codes)
+        remap = np.empty(len(names), dtype=np.int64)
+        for rank, name in enumerate(names):
+            remap[self._codes[name]] = rank
+        codes = np.concatenate(self._parts) if self._parts else np.zeros(0, dtype=np.int64)
+        return names, remap[codes]
 
 
 @dataclass(frozen=True, eq=False)
@@ -150,19 +176,38 @@ class ObservationFrame:
         """Build from columns with period ends as ordinals (None values become NaN)."""
         measure_names, measure_codes = encode(measure_ids)
         area_names, area_codes = encode(areas)
-        value = np.asarray(values, dtype=np.float64)  # None -> NaN
-        target = np.asarray(targets, dtype=np.float64)
-        order = np.lexsort((ends, area_codes, measure_codes))
+        return cls.from_codes(measure_names, area_names, measure_codes, area_codes, ends, kinds,
+                              np.asarray(values, dtype=np.float64),  # None -> NaN
+                              np.asarray(targets, dtype=np.float64),
+                              np.asarray(row_ids, dtype=np.int64), extras=extras)
+
+    @classmethod
+    def from_codes(
+        cls,
+        measure_ids: Sequence[str],
+        areas: Sequence[str],
+        measure: IntArray,
+        area: IntArray,
+        ends: IntArray,
+        kinds: IntArray,
+        values: FloatArray,
+        targets: FloatArray,
+        row_ids: IntArray,
+        extras: ExtrasLookup = _no_extras,
+    ) -> ObservationFrame:
+        """Build from dictionary-encoded columns (codes index the sorted `measure_ids` and
+        `areas`), in any row order."""
+        order = np.lexsort((ends, area, measure))
         return cls(
-            measure_ids=tuple(str(m) for m in measure_names),
-            areas=tuple(str(a) for a in area_names),
-            measure=measure_codes.astype(np.int64)[order],
-            area=area_codes.astype(np.int64)[order],
+            measure_ids=tuple(str(m) for m in measure_ids),
+            areas=tuple(str(a) for a in areas),
+            measure=measure.astype(np.int64)[order],
+            area=area.astype(np.int64)[order],
             period_end=ends[order],
             kind=kinds[order],
-            value=value[order],
-            target=target[order],
-            row_id=np.asarray(row_ids, dtype=np.int64)[order],
+            value=values[order],
+            target=targets[order],
+            row_id=row_ids[order],
             extras=extras,
         )
 

@@ -13,6 +13,7 @@ from typing import Any
 
 import structlog
 
+from alerting.loading.columns import parse_observation_csv
 from alerting.loading.contract import (
     RowError,
     TableKind,
@@ -24,10 +25,18 @@ from alerting.loading.contract import (
     parse_case,
     parse_observation,
     parse_risk,
+    repeat_reason,
 )
-from alerting.loading.sources import RawTable, SourceError, read_csv, read_sql, read_xlsx
+from alerting.loading.sources import (
+    CsvTable,
+    RawTable,
+    SourceError,
+    read_csv,
+    read_sql,
+    read_xlsx,
+)
 from alerting.store import SaveCounts, Store
-from alerting.store.store import RejectedRow
+from alerting.store.store import RejectedRow, collector_paused
 
 log = structlog.get_logger(__name__)
 
@@ -58,7 +67,7 @@ def _parser(kind: TableKind, headers: tuple[str, ...]) -> Callable[[dict[str, An
     return lambda row: parse_case(row, default_plan)
 
 
-def load_table(store: Store, table: RawTable, kind: TableKind | None = None, *,
+def load_table(store: Store, table: RawTable | CsvTable, kind: TableKind | None = None, *,
                skip_unknown: bool = False) -> LoadReport:
     # In a folder, files with no data-contract id column are someone else's (notes, exports);
     # a table with the id column but a missing column is reported, not skipped.
@@ -78,6 +87,26 @@ def load_table(store: Store, table: RawTable, kind: TableKind | None = None, *,
         rejected = (RejectedRow(table.source, 1, kind.value, reason),)
         store.quarantine(rejected)
         return LoadReport(table.source, kind, rejected=rejected)
+    if kind is TableKind.OBSERVATIONS and isinstance(table, CsvTable):
+        with collector_paused():
+            parsed = parse_observation_csv(table)
+            counts = store.save_observation_columns(parsed.batches(), table.source)
+        rejected_rows = parsed.rejected
+    else:
+        records, rejected_rows = _parse_rows(table, kind)
+        counts = _save(store, kind, records, table.source)
+    store.quarantine(rejected_rows)
+    for bad in rejected_rows:
+        log.warning("row_rejected", source=bad.source, line=bad.line, reason=bad.reason)
+    log.info("table_loaded", source=table.source, kind=kind.value, inserted=counts.inserted,
+             revised=counts.revised, unchanged=counts.unchanged, rejected=len(rejected_rows))
+    return LoadReport(table.source, kind, counts, tuple(rejected_rows))
+
+
+def _parse_rows(table: RawTable | CsvTable, kind: TableKind) -> tuple[list[Any],
+                                                                     list[RejectedRow]]:
+    """The row path: a record per row, and the rows rejected (a repeat of an earlier row's
+    natural key too), in line order."""
     names = {h: canonical_header(h) for h in table.headers}
     parse = _parser(kind, table.headers)
     records: list[Any] = []
@@ -97,31 +126,20 @@ def load_table(store: Store, table: RawTable, kind: TableKind | None = None, *,
             continue
         key = natural_key(record)
         if key in first_line:
-            rejected_rows.append(RejectedRow(
-                table.source, raw.line, kind.value,
-                f"repeats the row on line {first_line[key]} (same {_key_words(kind)}); "
-                "the first one was kept", raw.cells))
+            rejected_rows.append(RejectedRow(table.source, raw.line, kind.value,
+                                             repeat_reason(kind, first_line[key]), raw.cells))
             continue
         first_line[key] = raw.line
         records.append(record)
+    return records, rejected_rows
+
+
+def _save(store: Store, kind: TableKind, records: list[Any], source: str) -> SaveCounts:
     if kind is TableKind.OBSERVATIONS:
-        counts = store.save_observations(records, table.source)
-    elif kind is TableKind.RISKS:
-        counts = store.save_risks(records, table.source)
-    else:
-        counts = store.save_cases(records, table.source)
-    store.quarantine(rejected_rows)
-    for bad in rejected_rows:
-        log.warning("row_rejected", source=bad.source, line=bad.line, reason=bad.reason)
-    log.info("table_loaded", source=table.source, kind=kind.value, inserted=counts.inserted,
-             revised=counts.revised, unchanged=counts.unchanged, rejected=len(rejected_rows))
-    return LoadReport(table.source, kind, counts, tuple(rejected_rows))
-
-
-def _key_words(kind: TableKind) -> str:
-    return {TableKind.OBSERVATIONS: "measure, area and period",
-            TableKind.RISKS: "risk and period",
-            TableKind.CASES: "child, plan type and start date"}[kind]
+        return store.save_observations(records, source)
+    if kind is TableKind.RISKS:
+        return store.save_risks(records, source)
+    return store.save_cases(records, source)
 
 
 DATA_SUFFIXES = {".csv", ".xlsx", ".xlsm"}

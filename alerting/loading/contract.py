@@ -16,6 +16,7 @@ import re
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from enum import StrEnum
+from functools import lru_cache
 from typing import Any
 
 from alerting.periods import Period, PeriodError, PeriodKind, month_period, parse_period
@@ -107,30 +108,43 @@ def missing_columns(kind: TableKind, headers: Sequence[str]) -> list[str]:
     return [c for c in needed if c not in names]
 
 
-def _text(row: Mapping[str, Any], column: str) -> str | None:
-    raw = row.get(column)
+# --- one cell at a time: the row parsers below and the column path (columns.py) share these,
+# so a cell is accepted or rejected, with the same words, whichever path reads it.
+
+
+def text_cell(raw: Any) -> str | None:
+    """A text cell with its whitespace runs collapsed; None when blank."""
     if raw is None:
         return None
     text = " ".join(str(raw).split())
     return text or None
 
 
-def _required(row: Mapping[str, Any], column: str) -> str:
-    text = _text(row, column)
+def required_cell(raw: Any, column: str) -> str:
+    text = text_cell(raw)
     if text is None:
         raise RowError(f"{column} is blank")
     return text
 
 
-def _number(row: Mapping[str, Any], column: str) -> float | None:
+def number_cell(raw: Any, column: str) -> float | None:
     try:
-        return parse_number(row.get(column), column)
+        return parse_number(raw, column)
     except ValueParseError as exc:
         raise RowError(str(exc)) from None
 
 
-def _period(row: Mapping[str, Any]) -> Period:
-    raw = row.get("period")
+def value_cell(raw: Any) -> tuple[float | None, str | None]:
+    """An observation's value, and the marker it was given as when it has none
+    ('Not published')."""
+    value = number_cell(raw, "value")
+    raw_value = None
+    if value is None and raw is not None:
+        raw_value = strip_html(str(raw)) or None
+    return value, raw_value
+
+
+def period_cell(raw: Any) -> Period:
     if isinstance(raw, datetime):
         raw = raw.date()
     if isinstance(raw, date):
@@ -140,7 +154,7 @@ def _period(row: Mapping[str, Any]) -> Period:
             return month_period(raw.year, raw.month)
         return Period(end=raw, start=raw, kind=PeriodKind.DAY)
     try:
-        return parse_period(_required(row, "period"))
+        return parse_period(required_cell(raw, "period"))
     except PeriodError as exc:
         raise RowError(f"period: {exc}") from None
 
@@ -148,7 +162,7 @@ def _period(row: Mapping[str, Any]) -> Period:
 _LEADING_NUMBER = re.compile(r"^\s*[£]?\s*([-+]?\d[\d,]*(?:\.\d+)?)\s*%?")
 
 
-def _comparator(raw: Any, column: str) -> float | None:
+def comparator_cell(raw: Any, column: str) -> float | None:
     """Comparator cells often carry notes ('22.1% (March 23)'): take the leading figure."""
     try:
         return parse_number(raw, column)
@@ -160,28 +174,28 @@ def _comparator(raw: Any, column: str) -> float | None:
             f"{column} must be a number or a missing-value marker, got {raw!r}") from None
 
 
+def is_comparator(column: str) -> bool:
+    return column in COMPARATOR_COLUMNS or column.startswith("comparator_")
+
+
 def parse_observation(row: Mapping[str, Any]) -> ObservationRecord:
-    value_cell = row.get("value")
-    value = _number(row, "value")
+    value, raw_value = value_cell(row.get("value"))
     comparators = {}
     for column, raw in row.items():
-        if column in COMPARATOR_COLUMNS or column.startswith("comparator_"):
-            number = _comparator(raw, column)
+        if is_comparator(column):
+            number = comparator_cell(raw, column)
             if number is not None:
                 comparators[column] = number
-    raw_value = None
-    if value is None and value_cell is not None:
-        raw_value = strip_html(str(value_cell)) or None
     return ObservationRecord(
-        measure_id=_required(row, "measure_id"),
-        period=_period(row),
-        area=_required(row, "area"),
+        measure_id=required_cell(row.get("measure_id"), "measure_id"),
+        period=period_cell(row.get("period")),
+        area=required_cell(row.get("area"), "area"),
         value=value,
-        target=_number(row, "target"),
+        target=number_cell(row.get("target"), "target"),
         comparators=comparators,
-        numerator=_number(row, "numerator"),
-        denominator=_number(row, "denominator"),
-        commentary=_text(row, "commentary"),
+        numerator=number_cell(row.get("numerator"), "numerator"),
+        denominator=number_cell(row.get("denominator"), "denominator"),
+        commentary=text_cell(row.get("commentary")),
         raw_value=raw_value,
     )
 
@@ -215,19 +229,32 @@ def parse_risk(row: Mapping[str, Any]) -> RiskRecord:
             raise RowError(f"{name} must be between 1 and 5, got {factor}")
     if likelihood is not None and impact is not None and likelihood * impact != score:
         raise RowError(f"score {score:g} is not likelihood {likelihood} x impact {impact}")
-    level = _text(row, "level") or risk_level(score)
+    level = text_cell(row.get("level")) or risk_level(score)
     return RiskRecord(
-        risk_id=_required(row, "risk_id"), period=_period(row), score=score,
-        likelihood=likelihood, impact=impact, level=level,
+        risk_id=required_cell(row.get("risk_id"), "risk_id"), period=period_cell(row.get("period")),
+        score=score, likelihood=likelihood, impact=impact, level=level,
         inherent_score=_risk_score(row.get("inherent_score"), "inherent_score"),
-        owner=_text(row, "owner"), title=_text(row, "title"),
+        owner=text_cell(row.get("owner")), title=text_cell(row.get("title")),
     )
+
+
+@lru_cache(maxsize=65_536)
+def _text_date(text: str, column: str) -> date | None:
+    return parse_date(text, column)
+
+
+def date_cell(raw: Any, column: str) -> date | None:
+    """A date cell; text is parsed once per distinct value (a case file repeats its dates,
+    and trying each accepted format in turn is slow)."""
+    if isinstance(raw, str):
+        return _text_date(raw, column)
+    return parse_date(raw, column)
 
 
 def parse_case(row: Mapping[str, Any], default_plan_type: str | None = None) -> CaseRecord:
     try:
-        start = parse_date(row.get("start_date"), "start_date")
-        end = parse_date(row.get("end_date"), "end_date")
+        start = date_cell(row.get("start_date"), "start_date")
+        end = date_cell(row.get("end_date"), "end_date")
         previous = parse_int(row.get("previous_plans"), "previous_plans")
     except ValueParseError as exc:
         raise RowError(str(exc)) from None
@@ -235,14 +262,26 @@ def parse_case(row: Mapping[str, Any], default_plan_type: str | None = None) -> 
         raise RowError("start_date is blank")
     if end is not None and end < start:
         raise RowError(f"end_date {end.isoformat()} is before start_date {start.isoformat()}")
-    plan_type = _text(row, "plan_type") or default_plan_type
+    plan_type = text_cell(row.get("plan_type")) or default_plan_type
     if plan_type is None:
         raise RowError("plan_type is blank")
     return CaseRecord(
-        child_id=_required(row, "child_id"), plan_type=plan_type, start_date=start, end_date=end,
-        team=_required(row, "team"), locality=_text(row, "locality"),
-        worker=_text(row, "worker"), category=_text(row, "category"), previous_plans=previous,
+        child_id=required_cell(row.get("child_id"), "child_id"), plan_type=plan_type,
+        start_date=start, end_date=end, team=required_cell(row.get("team"), "team"),
+        locality=text_cell(row.get("locality")), worker=text_cell(row.get("worker")),
+        category=text_cell(row.get("category")), previous_plans=previous,
     )
+
+
+_KEY_WORDS = {TableKind.OBSERVATIONS: "measure, area and period",
+              TableKind.RISKS: "risk and period",
+              TableKind.CASES: "child, plan type and start date"}
+
+
+def repeat_reason(kind: TableKind, first_line: int) -> str:
+    """Why a row whose natural key an earlier row of the same table has is rejected."""
+    return (f"repeats the row on line {first_line} (same {_KEY_WORDS[kind]}); "
+            "the first one was kept")
 
 
 def natural_key(record: ObservationRecord | RiskRecord | CaseRecord) -> tuple[Any, ...]:

@@ -6,12 +6,12 @@ person would find them (the CSV line, the spreadsheet row, the query's row numbe
 
 from __future__ import annotations
 
+import codecs
 import csv
-import io
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from alerting.problems import display_path
 
@@ -34,50 +34,122 @@ class RawTable:
     rows: Iterator[RawRow]
 
 
-def _decode(path: Path) -> str:
-    data = path.read_bytes()
-    if b"\x00" in data:
-        raise SourceError(f"{display_path(path)}: is not a text CSV file (it contains NUL bytes)")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        # Spreadsheets saved as CSV on Windows are usually Windows-1252.
-        return data.decode("cp1252", errors="replace")
+@dataclass(frozen=True)
+class CsvBatch:
+    """Consecutive rows of a CSV file as read: each row's cells and the line it starts on.
+    Blank rows are included (the row path skips them). `invalid` is the row, if any, that
+    was not valid CSV; reading stops there."""
+
+    lines: list[int]
+    cells: list[list[str]]
+    invalid: RawRow | None = None
 
 
-def read_csv(path: Path) -> RawTable:
+@dataclass(frozen=True)
+class CsvTable:
+    """A CSV file read in batches (the column path) or row by row (`rows`)."""
+
+    source: str
+    headers: tuple[str, ...]
+    batches: Iterator[CsvBatch]
+
+    @property
+    def rows(self) -> Iterator[RawRow]:
+        for batch in self.batches:
+            for line, cells in zip(batch.lines, batch.cells, strict=True):
+                row = csv_row(line, cells, self.headers)
+                if row is not None:
+                    yield row
+            if batch.invalid is not None:
+                yield batch.invalid
+
+
+def csv_row(line: int, cells: list[str], headers: Sequence[str]) -> RawRow | None:
+    """A CSV row as the row path sees it: None when blank; a problem when it has more
+    (non-blank) cells than the heading row."""
+    if not any(c.strip() for c in cells):
+        return None
+    problem = None
+    if len(cells) > len(headers) and any(c.strip() for c in cells[len(headers):]):
+        problem = f"has {len(cells)} cells but the heading row has {len(headers)}"
+    return RawRow(line, dict(zip(headers, cells, strict=False)), problem)
+
+
+_BLOCK = 1 << 20
+BATCH_ROWS = 50_000
+
+
+def _encoding(path: Path) -> str:
+    """UTF-8 (with or without a BOM), else Windows-1252: spreadsheets saved as CSV on Windows
+    usually are. The file is checked a block at a time, so a large one is never held whole."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    utf8 = True
+    with path.open("rb") as file:
+        while block := file.read(_BLOCK):
+            if b"\x00" in block:
+                raise SourceError(
+                    f"{display_path(path)}: is not a text CSV file (it contains NUL bytes)")
+            if utf8:
+                try:
+                    decoder.decode(block)
+                except UnicodeDecodeError:
+                    utf8 = False
+    if utf8:
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            utf8 = False
+    return "utf-8-sig" if utf8 else "cp1252"
+
+
+def read_csv(path: Path) -> CsvTable:
     name = display_path(path)
     try:
-        text = _decode(path)
+        encoding = _encoding(path)
+        with _open_text(path, encoding) as file:
+            headers = _heading_row(csv.reader(file), name)
     except OSError as exc:
         raise SourceError(f"{name}: cannot be read: {exc.strerror}") from None
-    reader = csv.reader(io.StringIO(text, newline=""))
+    return CsvTable(name, headers, _csv_batches(path, encoding))
+
+
+def _open_text(path: Path, encoding: str) -> TextIO:
+    return path.open(encoding=encoding, errors="replace", newline="")
+
+
+def _heading_row(reader: Any, name: str) -> tuple[str, ...]:
     try:
         headers = next(reader)
     except StopIteration:
         raise SourceError(f"{name}: is empty (no heading row)") from None
     except csv.Error as exc:
         raise SourceError(f"{name}:1: heading row is not valid CSV: {exc}") from None
-    headers = [h.strip() for h in headers]
+    return tuple(h.strip() for h in headers)
 
-    def rows() -> Iterator[RawRow]:
+
+def _csv_batches(path: Path, encoding: str) -> Iterator[CsvBatch]:
+    """The rows after the heading row, BATCH_ROWS at a time, each with its first line."""
+    with _open_text(path, encoding) as file:
+        reader = csv.reader(file)
+        next(reader)  # the heading row, read and checked by read_csv
         while True:
-            line = reader.line_num + 1
+            lines: list[int] = []
+            cells: list[list[str]] = []
+            line = reader.line_num
             try:
-                cells = next(reader)
-            except StopIteration:
-                return
+                for row in reader:
+                    lines.append(line + 1)
+                    cells.append(row)
+                    line = reader.line_num
+                    if len(cells) == BATCH_ROWS:
+                        break
             except csv.Error as exc:
-                yield RawRow(line, {}, f"is not valid CSV: {exc}")
+                yield CsvBatch(lines, cells, RawRow(line + 1, {}, f"is not valid CSV: {exc}"))
                 return
-            if not any(c.strip() for c in cells):
-                continue
-            problem = None
-            if len(cells) > len(headers) and any(c.strip() for c in cells[len(headers):]):
-                problem = f"has {len(cells)} cells but the heading row has {len(headers)}"
-            yield RawRow(line, dict(zip(headers, cells, strict=False)), problem)
-
-    return RawTable(name, tuple(headers), rows())
+            if cells:
+                yield CsvBatch(lines, cells)
+            if len(cells) < BATCH_ROWS:
+                return
 
 
 def read_xlsx(path: Path) -> list[RawTable]:

@@ -1,15 +1,19 @@
 """Store operations in the users' words: save observations, risks and cases; read frames.
 
-Saving is set-based and idempotent: rows go to a staging table, then one statement each
-records revisions, updates changed rows and inserts new ones. Re-loading the same file
-changes nothing; a revised value replaces the old one and the old one is kept as a revision.
+Saving is set-based and idempotent: rows arrive as batches of columns and go to a staging
+table (PostgreSQL: COPY; otherwise executemany on plain tuples), then one statement each
+records revisions, updates changed rows and inserts new ones, all in one transaction.
+Re-loading the same file changes nothing; a revised value replaces the old one and the old
+one is kept as a revision.
 """
 
 from __future__ import annotations
 
+import gc
 import json
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, fields
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -18,7 +22,16 @@ import numpy as np
 import sqlalchemy as sa
 
 from alerting.catalogue import Catalogue
-from alerting.frames import CaseFrame, ObservationFrame, RiskFrame, encode, kind_code
+from alerting.frames import (
+    CaseFrame,
+    ChunkEncoder,
+    ExtrasLookup,
+    FloatArray,
+    IntArray,
+    ObservationFrame,
+    RiskFrame,
+    kind_code,
+)
 from alerting.periods import PeriodKind
 from alerting.records import CaseRecord, ObservationExtras, ObservationRecord, RiskRecord
 from alerting.store import migrate
@@ -34,7 +47,25 @@ from alerting.store.schema import (
 from alerting.store.service import ServiceStore
 
 Clock = Callable[[], datetime]
-_CHUNK = 20_000
+Columns = Mapping[str, Sequence[Any]]  # a batch of rows as one list per stored column
+_BOOKKEEPING = frozenset({"id", "source", "loaded_at", "revision"})
+_READ_ROWS = 50_000
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while millions of rows pass through (loading
+    a large CSV, reading the observations back). Each row makes a list or tuple; with the
+    collector on, every collection walks all those still held, which cost as much as the
+    reading itself. Reference counting frees everything as usual; only cycles wait until
+    the collector is back on."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def utc_now() -> datetime:
@@ -70,8 +101,50 @@ class RejectedRow:
         return f"{where}: {self.reason}"
 
 
-def _comparators_text(comparators: Mapping[str, float]) -> str | None:
+def comparators_text(comparators: Mapping[str, float]) -> str | None:
+    """Comparators as stored: a JSON object sorted by name, or NULL when there are none."""
     return json.dumps(dict(sorted(comparators.items()))) if comparators else None
+
+
+@dataclass(frozen=True)
+class ObservationColumns:
+    """A batch of observations as parallel columns, one list per stored column; a column
+    left as None is NULL for every row (a file without numerators, say)."""
+
+    measure_id: Sequence[str]
+    area: Sequence[str]
+    period_end: Sequence[date]
+    period_kind: Sequence[str]
+    value: Sequence[float | None]
+    raw_value: Sequence[str | None]
+    target: Sequence[float | None] | None = None
+    numerator: Sequence[float | None] | None = None
+    denominator: Sequence[float | None] | None = None
+    comparators: Sequence[str | None] | None = None  # as comparators_text gives them
+    commentary: Sequence[str | None] | None = None
+
+    def __len__(self) -> int:
+        return len(self.measure_id)
+
+    def as_columns(self) -> dict[str, Sequence[Any]]:
+        return {f.name: getattr(self, f.name) for f in fields(self)
+                if getattr(self, f.name) is not None}
+
+    @classmethod
+    def from_records(cls, records: Sequence[ObservationRecord]) -> ObservationColumns:
+        return cls(
+            measure_id=[r.measure_id for r in records],
+            area=[r.area for r in records],
+            period_end=[r.period.end for r in records],
+            period_kind=[r.period.kind.value for r in records],
+            value=[r.value for r in records],
+            raw_value=[r.raw_value for r in records],
+            target=[r.target for r in records],
+            numerator=[r.numerator for r in records],
+            denominator=[r.denominator for r in records],
+            comparators=[comparators_text(r.comparators) for r in records],
+            commentary=[r.commentary for r in records],
+        )
 
 
 def _sqlite_file(url: sa.URL) -> Path | None:
@@ -112,71 +185,71 @@ class Store(NoticeStore, ServiceStore):
 
     def save_observations(self, records: Sequence[ObservationRecord], source: str) -> SaveCounts:
         """Upsert observations by (measure, area, period end), keeping revised values."""
-        now = self.clock()
-        rows = [
-            {
-                "measure_id": r.measure_id, "area": r.area, "period_end": r.period.end,
-                "period_kind": r.period.kind.value, "value": r.value, "raw_value": r.raw_value,
-                "target": r.target, "numerator": r.numerator, "denominator": r.denominator,
-                "comparators": _comparators_text(r.comparators), "commentary": r.commentary,
-                "source": source, "loaded_at": now, "revision": 1,
-            }
-            for r in records
-        ]
-        return self._upsert(observations, ("measure_id", "area", "period_end"), rows,
-                            revised_by=("value", "target"), now=now)
+        return self.save_observation_columns([ObservationColumns.from_records(records)], source)
+
+    def save_observation_columns(self, batches: Iterable[ObservationColumns],
+                                 source: str) -> SaveCounts:
+        """Like save_observations, for observations given as batches of columns (a large
+        file's loader never builds a record per row)."""
+        return self._upsert(observations, ("measure_id", "area", "period_end"),
+                            (b.as_columns() for b in batches), source,
+                            revised_by=("value", "target"))
 
     def save_risks(self, records: Sequence[RiskRecord], source: str) -> SaveCounts:
-        now = self.clock()
-        rows = [
-            {
-                "risk_id": r.risk_id, "period_end": r.period.end,
-                "period_kind": r.period.kind.value, "score": r.score,
-                "likelihood": r.likelihood, "impact": r.impact, "level": r.level,
-                "inherent_score": r.inherent_score, "owner": r.owner, "title": r.title,
-                "source": source, "loaded_at": now,
-            }
-            for r in records
-        ]
-        return self._upsert(risk_scores, ("risk_id", "period_end"), rows, now=now)
+        columns: Columns = {
+            "risk_id": [r.risk_id for r in records],
+            "period_end": [r.period.end for r in records],
+            "period_kind": [r.period.kind.value for r in records],
+            "score": [r.score for r in records],
+            "likelihood": [r.likelihood for r in records],
+            "impact": [r.impact for r in records],
+            "level": [r.level for r in records],
+            "inherent_score": [r.inherent_score for r in records],
+            "owner": [r.owner for r in records],
+            "title": [r.title for r in records],
+        }
+        return self._upsert(risk_scores, ("risk_id", "period_end"), [columns], source)
 
     def save_cases(self, records: Sequence[CaseRecord], source: str) -> SaveCounts:
-        now = self.clock()
-        rows = [
-            {
-                "child_id": r.child_id, "plan_type": r.plan_type, "start_date": r.start_date,
-                "end_date": r.end_date, "team": r.team, "locality": r.locality,
-                "worker": r.worker, "category": r.category, "previous_plans": r.previous_plans,
-                "source": source, "loaded_at": now,
-            }
-            for r in records
-        ]
-        return self._upsert(case_records, ("child_id", "plan_type", "start_date"), rows, now=now)
+        columns: Columns = {
+            "child_id": [r.child_id for r in records],
+            "plan_type": [r.plan_type for r in records],
+            "start_date": [r.start_date for r in records],
+            "end_date": [r.end_date for r in records],
+            "team": [r.team for r in records],
+            "locality": [r.locality for r in records],
+            "worker": [r.worker for r in records],
+            "category": [r.category for r in records],
+            "previous_plans": [r.previous_plans for r in records],
+        }
+        return self._upsert(case_records, ("child_id", "plan_type", "start_date"), [columns],
+                            source)
 
-    def _upsert(self, table: sa.Table, key: Sequence[str], rows: list[dict[str, Any]], *,
-                now: datetime, revised_by: Sequence[str] = ()) -> SaveCounts:
-        if not rows:
-            return SaveCounts()
-        data_columns = [c for c in rows[0] if c not in ("source", "loaded_at", "revision")]
-        compared = [c for c in data_columns if c not in key]
+    def _upsert(self, table: sa.Table, key: Sequence[str], batches: Iterable[Columns],
+                source: str, *, revised_by: Sequence[str] = ()) -> SaveCounts:
+        """Stage every batch, then merge the staging table into `table` in one transaction."""
+        now = self.clock()
+        data_columns = [c.name for c in table.c if c.name not in _BOOKKEEPING]
         staging = sa.Table(
             f"staging_{table.name}", sa.MetaData(),
-            *(sa.Column(c, table.c[c].type) for c in rows[0]),
+            *(sa.Column(c, table.c[c].type) for c in data_columns),
             prefixes=["TEMPORARY"],
         )
-        counts = SaveCounts()
         with self.engine.begin() as conn:
             staging.create(conn)
             try:
-                _bulk_insert(conn, staging, rows)
-                counts = self._merge_staging(conn, table, staging, key, compared, revised_by, now)
+                staged = sum(_stage(conn, staging, batch) for batch in batches)
+                if not staged:
+                    return SaveCounts()
+                compared = [c for c in data_columns if c not in key]
+                return self._merge_staging(conn, table, staging, key, compared, revised_by,
+                                           source, now, staged)
             finally:
                 staging.drop(conn)
-        return counts
 
     def _merge_staging(self, conn: sa.Connection, table: sa.Table, staging: sa.Table,
                        key: Sequence[str], compared: Sequence[str], revised_by: Sequence[str],
-                       now: datetime) -> SaveCounts:
+                       source: str, now: datetime, total: int) -> SaveCounts:
         same_key = sa.and_(*(table.c[k] == staging.c[k] for k in key))
         changed = sa.or_(*(table.c[c].is_distinct_from(staging.c[c]) for c in compared))
         revised = sa.or_(*(table.c[c].is_distinct_from(staging.c[c]) for c in revised_by)) \
@@ -186,8 +259,8 @@ class Store(NoticeStore, ServiceStore):
             sa.func.coalesce(sa.func.sum(sa.case((changed, 1), else_=0)), 0),
             sa.func.coalesce(sa.func.sum(sa.case((revised, 1), else_=0)), 0),
         ).select_from(table.join(staging, same_key))).one()
-        total = conn.execute(sa.select(sa.func.count()).select_from(staging)).scalar_one()
         n_matched, n_changed, n_revised = (int(x) for x in matched)
+        loaded_at = sa.literal(now, sa.DateTime(timezone=True))
         if n_revised:
             history = observation_revisions
             conn.execute(history.insert().from_select(
@@ -195,21 +268,26 @@ class Store(NoticeStore, ServiceStore):
                  "loaded_at", "replaced_at"],
                 sa.select(table.c.measure_id, table.c.area, table.c.period_end,
                           table.c.revision, table.c.value, table.c.target, table.c.source,
-                          table.c.loaded_at, sa.literal(now, sa.DateTime(timezone=True)))
+                          table.c.loaded_at, loaded_at)
                 .select_from(table.join(staging, same_key)).where(revised),
             ))
         if n_changed:
             values: dict[str, Any] = {c: staging.c[c] for c in compared}
-            values["source"] = staging.c.source
-            values["loaded_at"] = staging.c.loaded_at
+            values["source"] = sa.literal(source, sa.Text)
+            values["loaded_at"] = loaded_at
             if "revision" in table.c:
                 values["revision"] = table.c.revision + sa.case((revised, 1), else_=0)
             conn.execute(sa.update(table).where(same_key, changed).values(values))
-        columns = [c.name for c in staging.c]
-        conn.execute(table.insert().from_select(
-            columns,
-            sa.select(*staging.c).where(~sa.exists().where(same_key)),
-        ))
+        if total > n_matched:
+            stamps = [sa.literal(source, sa.Text), loaded_at]
+            names = [*(c.name for c in staging.c), "source", "loaded_at"]
+            if "revision" in table.c:
+                stamps.append(sa.literal(1, sa.Integer))
+                names.append("revision")
+            new_rows = sa.select(*staging.c, *stamps)
+            if n_matched:  # else every staged row is new: no need to look each one up
+                new_rows = new_rows.where(~sa.exists().where(same_key))
+            conn.execute(table.insert().from_select(names, new_rows))
         return SaveCounts(inserted=total - n_matched, revised=n_revised,
                           updated=n_changed - n_revised, unchanged=n_matched - n_changed)
 
@@ -245,28 +323,21 @@ class Store(NoticeStore, ServiceStore):
     def observation_frame(self, until: date | None = None) -> ObservationFrame:
         """Every observation (to `until`), as columns for set-based evaluation.
 
-        Read as plain driver tuples (no per-row type conversion): period ends are converted
-        once per distinct value, and the columns go straight into numpy.
+        Read as plain driver tuples a chunk at a time (no per-row type conversion), each
+        chunk dictionary-encoded into arrays at once, so no Python object per row outlives
+        its chunk: period ends are converted once per distinct value.
         """
         sql = ("SELECT measure_id, area, period_end, period_kind, value, target, id "
                "FROM observations")
         query = sa.text(sql + (" WHERE period_end <= :until" if until is not None else ""))
         if until is not None:
             query = query.bindparams(sa.bindparam("until", until, type_=sa.Date()))
-        with self.engine.connect() as conn:
-            rows = conn.execute(query).fetchall()
-        if not rows:
-            empty = np.zeros(0, dtype=np.int64)
-            return ObservationFrame.from_arrays([], [], empty, empty, [], [], [],
-                                                extras=self.observation_extras)
-        measure_ids, areas, ends, kinds, values, targets, ids = zip(*rows, strict=True)
-        end_values, end_index = encode(ends)
-        ordinals = np.asarray([_ordinal(v) for v in end_values], dtype=np.int64)[end_index]
-        kind_values, kind_index = encode(kinds)
-        codes = {kind.value: kind_code(kind) for kind in PeriodKind}
-        kind_codes = np.asarray([codes[str(k)] for k in kind_values], dtype=np.int64)[kind_index]
-        return ObservationFrame.from_arrays(measure_ids, areas, ordinals, kind_codes, values,
-                                            targets, ids, extras=self.observation_extras)
+        columns = _ObservationChunks()
+        with self.engine.connect() as conn, collector_paused():
+            result = conn.execution_options(stream_results=True).execute(query)
+            for rows in result.partitions(_READ_ROWS):
+                columns.add(rows)
+        return columns.frame(self.observation_extras)
 
     def observation_extras(self, row_ids: Sequence[int]) -> dict[int, ObservationExtras]:
         """Comparators, commentary and the rest for the rows a notice needs."""
@@ -329,6 +400,42 @@ class Store(NoticeStore, ServiceStore):
                     for name, t in tables.items()}
 
 
+class _ObservationChunks:
+    """Observation rows read a chunk at a time, kept as codes and numbers."""
+
+    def __init__(self) -> None:
+        self.measure, self.area = ChunkEncoder(), ChunkEncoder()
+        self.end, self.kind = ChunkEncoder(), ChunkEncoder()
+        self.numbers: list[tuple[FloatArray, FloatArray, IntArray]] = []
+
+    def add(self, rows: Sequence[Sequence[Any]]) -> None:
+        measure_ids, areas, ends, kinds, values, targets, ids = zip(*rows, strict=True)
+        self.measure.add(measure_ids)
+        self.area.add(areas)
+        self.end.add(ends)
+        self.kind.add(kinds)
+        self.numbers.append((np.asarray(values, dtype=np.float64),  # None -> NaN
+                             np.asarray(targets, dtype=np.float64),
+                             np.asarray(ids, dtype=np.int64)))
+
+    def frame(self, extras: ExtrasLookup) -> ObservationFrame:
+        measure_ids, measure = self.measure.finish()
+        areas, area = self.area.finish()
+        end_values, end_codes = self.end.finish()
+        ends = np.asarray([_ordinal(v) for v in end_values], dtype=np.int64)[end_codes]
+        kind_values, kind_codes = self.kind.finish()
+        codes = {kind.value: kind_code(kind) for kind in PeriodKind}
+        kinds = np.asarray([codes[str(k)] for k in kind_values], dtype=np.int64)[kind_codes]
+        values, targets, ids = (_joined([chunk[i] for chunk in self.numbers], dtype)
+                                for i, dtype in enumerate((np.float64, np.float64, np.int64)))
+        return ObservationFrame.from_codes(measure_ids, areas, measure, area, ends, kinds,
+                                           values, targets, ids, extras=extras)
+
+
+def _joined(parts: list[Any], dtype: type[Any]) -> Any:
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=dtype)
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
@@ -346,23 +453,56 @@ def _ordinal(value: Any) -> int:
     return date.fromisoformat(str(value)[:10]).toordinal()
 
 
-def _bulk_insert(conn: sa.Connection, table: sa.Table, rows: Sequence[Mapping[str, Any]]) -> None:
-    """Insert many rows with the driver's executemany, converting only the columns whose
-    type needs it (dates on SQLite): SQLAlchemy's per-row parameter handling was a quarter
-    of the time of a large load."""
-    compiled = table.insert().compile(dialect=conn.dialect)
-    columns = list(rows[0])
-    convert = {c: table.c[c].type.bind_processor(conn.dialect) for c in columns}
-    needed = [(c, f) for c, f in convert.items() if f is not None]
-    for start in range(0, len(rows), _CHUNK):
-        chunk = [dict(r) for r in rows[start:start + _CHUNK]]
-        for column, process in needed:
-            for row in chunk:
-                row[column] = process(row[column])
-        params: list[Any]
-        if compiled.positional:
-            order = compiled.positiontup or columns
-            params = [tuple(row[c] for c in order) for row in chunk]
-        else:
-            params = chunk
-        conn.exec_driver_sql(str(compiled), params)
+def _stage(conn: sa.Connection, staging: sa.Table, batch: Columns) -> int:
+    """Insert one batch of columns into the staging table; returns its row count. Absent
+    columns stay NULL. PostgreSQL (psycopg 3) takes the rows by COPY; other drivers by
+    executemany on plain tuples, each column converted once per distinct value."""
+    names = list(batch)
+    if not names:
+        return 0
+    count = len(batch[names[0]])
+    if not count:
+        return 0
+    if conn.dialect.name == "postgresql" and conn.dialect.driver == "psycopg":
+        _copy(conn, staging, names, zip(*(batch[n] for n in names), strict=True))
+        return count
+    columns = [_bound(batch[n], _processor(staging.c[n].type, conn.dialect)) for n in names]
+    compiled = staging.insert().values({n: sa.bindparam(n) for n in names}).compile(
+        dialect=conn.dialect)
+    params: list[Any]
+    if compiled.positional:
+        by_name = dict(zip(names, columns, strict=True))
+        order = compiled.positiontup or names
+        params = list(zip(*(by_name[n] for n in order), strict=True))
+    else:
+        params = [dict(zip(names, row, strict=True)) for row in zip(*columns, strict=True)]
+    conn.exec_driver_sql(str(compiled), params)
+    return count
+
+
+def _processor(column_type: sa.types.TypeEngine[Any],
+               dialect: sa.Dialect) -> Callable[[Any], Any] | None:
+    """How the dialect converts a Python value of this type for the driver (SQLite: dates
+    as text)."""
+    return column_type.dialect_impl(dialect).bind_processor(dialect)
+
+
+def _bound(values: Sequence[Any], process: Callable[[Any], Any] | None) -> Sequence[Any]:
+    """A column as the driver takes it: converted once per distinct value (a date column of
+    a million rows has a few hundred distinct dates)."""
+    if process is None:
+        return values
+    converted = {v: process(v) for v in set(values)}
+    return [converted[v] for v in values]
+
+
+def _copy(conn: sa.Connection, staging: sa.Table, names: Sequence[str],
+          rows: Iterable[tuple[Any, ...]]) -> None:
+    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    columns = ", ".join(f'"{n}"' for n in names)
+    try:
+        with cursor.copy(f'COPY "{staging.name}" ({columns}) FROM STDIN') as copy:
+            for row in rows:
+                copy.write_row(row)
+    finally:
+        cursor.close()

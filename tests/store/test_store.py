@@ -8,15 +8,18 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 import sqlalchemy as sa
 
+from alerting.frames import ObservationFrame
 from alerting.loading import load_path
 from alerting.periods import parse_period
 from alerting.records import CaseRecord, ObservationExtras, ObservationRecord, RiskRecord
 from alerting.store import SaveCounts, Store
+from alerting.store import store as store_module
 from alerting.store.schema import case_records, observations, risk_scores
-from alerting.store.store import RejectedRow
+from alerting.store.store import ObservationColumns, RejectedRow
 
 
 def obs(measure: str, area: str, period: str, value: float | None, target: float | None = 75.0,
@@ -216,7 +219,55 @@ def test_save_cases_upserts_by_child_plan_and_start(store: Store) -> None:
     assert sorted(frame.child_id.tolist()) == ["C1", "C1", "C1", "C2"]
 
 
+def test_observations_saved_as_columns_match_records(store: Store) -> None:
+    """Columns with absent (None) columns store NULLs and count like the same records."""
+    batch = ObservationColumns(
+        measure_id=["cp-visits", "cp-visits"], area=["Stroud", "Cheltenham"],
+        period_end=[date(2021, 9, 30), date(2021, 9, 30)], period_kind=["month", "month"],
+        value=[82.0, None], raw_value=[None, "n/a"])
+    assert store.save_observation_columns([batch], "columns.csv") == SaveCounts(inserted=2)
+    by_columns = table_rows(store, observations, "area")
+    assert [(r["area"], r["value"], r["raw_value"], r["target"], r["comparators"],
+             r["revision"], r["source"]) for r in by_columns] == [
+        ("Cheltenham", None, "n/a", None, None, 1, "columns.csv"),
+        ("Stroud", 82.0, None, None, None, 1, "columns.csv"),
+    ]
+    records = [obs("cp-visits", "Stroud", "Sep-21", 82.0, None),
+               obs("cp-visits", "Cheltenham", "Sep-21", None, None, raw_value="n/a")]
+    assert store.save_observations(records, "columns.csv") == SaveCounts(unchanged=2)
+
+
+def test_observation_columns_in_several_batches_count_once(store: Store) -> None:
+    """Batches are staged together and merged once: new and stored rows counted apart."""
+    store.save_observations(BATCH[:1], "first.csv")
+    batches = [ObservationColumns.from_records(BATCH[:2]),
+               ObservationColumns.from_records(BATCH[2:]),
+               ObservationColumns.from_records([])]
+    assert store.save_observation_columns(batches, "second.csv") == SaveCounts(
+        inserted=2, unchanged=1)
+    assert store.save_observation_columns([], "third.csv") == SaveCounts()
+
+
 # --- reading ----------------------------------------------------------------------------------
+
+
+def test_observation_frame_read_in_chunks_is_the_whole_frame(
+        store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Read two rows at a time, the frame equals one built from the same records."""
+    records = [obs(m, a, p, v) for m, a, p, v in (
+        ("re-referrals", "Stroud", "Sep-21", 22.0), ("cp-visits", "Stroud", "Sep-21", 82.0),
+        ("cp-visits", "Cheltenham", "Sep-21", None), ("cp-visits", "Stroud", "Q1 2021/22", 79.0),
+        ("cp-visits", "Stroud", "Aug-21", 80.0))]
+    store.save_observations(records, "scrambled.csv")
+    monkeypatch.setattr(store_module, "_READ_ROWS", 2)
+    read = store.observation_frame()
+    built = ObservationFrame.from_records(records)
+    assert (read.measure_ids, read.areas) == (built.measure_ids, built.areas)
+    for column in ("measure", "area", "period_end", "kind", "value", "target"):
+        assert np.array_equal(getattr(read, column), getattr(built, column), equal_nan=True)
+    assert len(set(read.row_id.tolist())) == len(records)
+
+
 
 
 def test_observation_frame_is_sorted_with_nan_for_missing(store: Store) -> None:
