@@ -2,8 +2,9 @@
 
 A run's alert states, notification-log entries and new notices are committed in one
 transaction, before anything is sent: a crash after the commit loses nothing, and the
-dispatcher later sends what is pending. Claiming a notice is a conditional update (and
-`FOR UPDATE SKIP LOCKED` on PostgreSQL), so concurrent dispatchers never take the same one.
+dispatcher later sends what is pending. Claiming notices is one conditional update (and
+`FOR UPDATE SKIP LOCKED` on PostgreSQL), so concurrent dispatchers never take the same one;
+the outcomes of a batch of attempts are recorded together, in one transaction.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from alerting.store.schema import alerts, delivery_attempts, notices, notificati
 from notifiers import Notice
 
 PENDING, SENDING, SENT, DEAD = "pending", "sending", "sent", "dead"
+# What an attempt's outcome leaves the notice as.
+_STATUS_AFTER = {"sent": SENT, "retry": PENDING, "dead": DEAD}
 _CHUNK = 500
 
 
@@ -58,6 +61,19 @@ class OutboxEntry:
     @property
     def notice(self) -> Notice:
         return Notice.from_json(json.loads(self.body))
+
+
+@dataclass(frozen=True)
+class AttemptOutcome:
+    """What one delivery attempt came to, to be recorded: sent, retry (pending again at
+    `next_attempt_at`) or dead."""
+
+    entry: OutboxEntry
+    outcome: str
+    detail: str | None
+    duration_ms: int
+    attempted_at: datetime
+    next_attempt_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -161,21 +177,23 @@ class NoticeStore:
             sa.and_(notices.c.status == PENDING, notices.c.next_attempt_at <= now),
             sa.and_(notices.c.status == SENDING, notices.c.claimed_at <= now - lease),
         )
-        claimed: list[OutboxEntry] = []
         with self.engine.begin() as conn:
             query = (sa.select(notices.c.id, notices.c.status).where(due)
                      .order_by(notices.c.created_at, notices.c.id).limit(limit))
             if conn.dialect.name == "postgresql":
                 query = query.with_for_update(skip_locked=True)
-            for notice_id, status in conn.execute(query).all():
-                taken = conn.execute(
-                    sa.update(notices)
-                    .where(notices.c.id == notice_id, notices.c.status == status, due)
-                    .values(status=SENDING, claimed_by=worker, claimed_at=now))
-                if taken.rowcount == 1:
-                    row = conn.execute(sa.select(notices).where(notices.c.id == notice_id)).one()
-                    claimed.append(_entry_from_row(row))
-        return claimed
+            seen = [(notice_id, status) for notice_id, status in conn.execute(query)]
+            if not seen:
+                return []
+            # Still in the state it was seen in, and still due: otherwise another
+            # dispatcher took it in between (SQLite has no row locks to prevent that).
+            taken = conn.execute(
+                sa.update(notices)
+                .where(sa.tuple_(notices.c.id, notices.c.status).in_(seen), due)
+                .values(status=SENDING, claimed_by=worker, claimed_at=now)
+                .returning(*notices.c)).all()
+        order = {notice_id: i for i, (notice_id, _) in enumerate(seen)}
+        return sorted((_entry_from_row(row) for row in taken), key=lambda e: order[e.id])
 
     def record_attempt(self, entry: OutboxEntry, *, worker: str, outcome: str,
                        detail: str | None, duration_ms: int, now: datetime,
@@ -185,23 +203,32 @@ class NoticeStore:
         Returns False when this dispatcher no longer holds the claim (another took it over
         after the lease ran out); the attempt is still recorded.
         """
-        status = {"sent": SENT, "retry": PENDING, "dead": DEAD}[outcome]
-        values: dict[str, Any] = {"status": status, "attempts": notices.c.attempts + 1,
-                                  "claimed_by": None, "claimed_at": None}
-        if outcome == "sent":
-            values["sent_at"] = now
-        else:
-            values["last_error"] = detail
-        if next_attempt_at is not None:
-            values["next_attempt_at"] = next_attempt_at
+        return self.record_attempts([AttemptOutcome(
+            entry, outcome, detail, duration_ms, now, next_attempt_at)], worker=worker) == 1
+
+    def record_attempts(self, outcomes: Sequence[AttemptOutcome], *, worker: str) -> int:
+        """Record several delivery attempts in one transaction (see `record_attempt`).
+
+        Returns how many of the notices this dispatcher still held the claim on; every
+        attempt is recorded either way.
+        """
+        if not outcomes:
+            return 0
+        unknown = {o.outcome for o in outcomes} - _STATUS_AFTER.keys()
+        if unknown:
+            raise ValueError(f"unknown attempt outcome(s): {', '.join(sorted(unknown))}")
         with self.engine.begin() as conn:
-            conn.execute(delivery_attempts.insert().values(
-                notice_id=entry.id, attempt=entry.attempts + 1, attempted_at=now,
-                outcome=outcome, detail=detail, duration_ms=duration_ms))
-            result = conn.execute(sa.update(notices).where(
-                notices.c.id == entry.id, notices.c.status == SENDING,
-                notices.c.claimed_by == worker).values(values))
-        return result.rowcount == 1
+            conn.execute(delivery_attempts.insert(), [
+                {"notice_id": o.entry.id, "attempt": o.entry.attempts + 1,
+                 "attempted_at": o.attempted_at, "outcome": o.outcome, "detail": o.detail,
+                 "duration_ms": o.duration_ms} for o in outcomes])
+            held = 0
+            for outcome in _STATUS_AFTER:
+                same = [o for o in outcomes if o.outcome == outcome]
+                if same:
+                    held += int(conn.execute(_finish_attempt(outcome, worker),
+                                             [_finish_params(o) for o in same]).rowcount)
+        return held
 
     def outbox(self, statuses: Iterable[str] | None = None, *,
                limit: int | None = None) -> list[OutboxEntry]:
@@ -260,6 +287,29 @@ class NoticeStore:
         with self.engine.begin() as conn:
             return int(conn.execute(query.values(status=PENDING, next_attempt_at=self.clock()))
                        .rowcount)
+
+
+def _finish_attempt(outcome: str, worker: str) -> sa.Update:
+    """The update ending one attempt of a notice still claimed by `worker`: one statement
+    per outcome, so a batch of attempts is one executemany each."""
+    values: dict[str, Any] = {"status": _STATUS_AFTER[outcome],
+                              "attempts": notices.c.attempts + 1,
+                              "claimed_by": None, "claimed_at": None}
+    if outcome == "sent":
+        values["sent_at"] = sa.bindparam("b_at")
+    else:
+        values["last_error"] = sa.bindparam("b_detail")
+    # Moved only when the outcome names a next attempt (a retry).
+    values["next_attempt_at"] = sa.func.coalesce(
+        sa.bindparam("b_next", type_=notices.c.next_attempt_at.type), notices.c.next_attempt_at)
+    return sa.update(notices).where(
+        notices.c.id == sa.bindparam("b_id"), notices.c.status == SENDING,
+        notices.c.claimed_by == worker).values(values)
+
+
+def _finish_params(outcome: AttemptOutcome) -> dict[str, Any]:
+    return {"b_id": outcome.entry.id, "b_at": outcome.attempted_at,
+            "b_detail": outcome.detail, "b_next": outcome.next_attempt_at}
 
 
 def _replace(conn: sa.Connection, table: sa.Table, key: Sequence[sa.Column[Any]],

@@ -18,24 +18,20 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import sqlalchemy as sa
 
 from alerting.catalogue import Catalogue
 from alerting.frames import (
     CaseFrame,
-    ChunkEncoder,
-    ExtrasLookup,
-    FloatArray,
-    IntArray,
     ObservationFrame,
     RiskFrame,
     kind_code,
 )
-from alerting.periods import PeriodKind
 from alerting.records import CaseRecord, ObservationExtras, ObservationRecord, RiskRecord
 from alerting.store import migrate
+from alerting.store.bulk import Columns, stage
 from alerting.store.notices import NoticeStore
+from alerting.store.reading import ObservationChunks
 from alerting.store.schema import (
     case_records,
     measures,
@@ -47,7 +43,6 @@ from alerting.store.schema import (
 from alerting.store.service import ServiceStore
 
 Clock = Callable[[], datetime]
-Columns = Mapping[str, Sequence[Any]]  # a batch of rows as one list per stored column
 _BOOKKEEPING = frozenset({"id", "source", "loaded_at", "revision"})
 _READ_ROWS = 50_000
 
@@ -238,7 +233,7 @@ class Store(NoticeStore, ServiceStore):
         with self.engine.begin() as conn:
             staging.create(conn)
             try:
-                staged = sum(_stage(conn, staging, batch) for batch in batches)
+                staged = sum(stage(conn, staging, batch) for batch in batches)
                 if not staged:
                     return SaveCounts()
                 compared = [c for c in data_columns if c not in key]
@@ -332,7 +327,7 @@ class Store(NoticeStore, ServiceStore):
         query = sa.text(sql + (" WHERE period_end <= :until" if until is not None else ""))
         if until is not None:
             query = query.bindparams(sa.bindparam("until", until, type_=sa.Date()))
-        columns = _ObservationChunks()
+        columns = ObservationChunks()
         with self.engine.connect() as conn, collector_paused():
             result = conn.execution_options(stream_results=True).execute(query)
             for rows in result.partitions(_READ_ROWS):
@@ -400,109 +395,9 @@ class Store(NoticeStore, ServiceStore):
                     for name, t in tables.items()}
 
 
-class _ObservationChunks:
-    """Observation rows read a chunk at a time, kept as codes and numbers."""
-
-    def __init__(self) -> None:
-        self.measure, self.area = ChunkEncoder(), ChunkEncoder()
-        self.end, self.kind = ChunkEncoder(), ChunkEncoder()
-        self.numbers: list[tuple[FloatArray, FloatArray, IntArray]] = []
-
-    def add(self, rows: Sequence[Sequence[Any]]) -> None:
-        measure_ids, areas, ends, kinds, values, targets, ids = zip(*rows, strict=True)
-        self.measure.add(measure_ids)
-        self.area.add(areas)
-        self.end.add(ends)
-        self.kind.add(kinds)
-        self.numbers.append((np.asarray(values, dtype=np.float64),  # None -> NaN
-                             np.asarray(targets, dtype=np.float64),
-                             np.asarray(ids, dtype=np.int64)))
-
-    def frame(self, extras: ExtrasLookup) -> ObservationFrame:
-        measure_ids, measure = self.measure.finish()
-        areas, area = self.area.finish()
-        end_values, end_codes = self.end.finish()
-        ends = np.asarray([_ordinal(v) for v in end_values], dtype=np.int64)[end_codes]
-        kind_values, kind_codes = self.kind.finish()
-        codes = {kind.value: kind_code(kind) for kind in PeriodKind}
-        kinds = np.asarray([codes[str(k)] for k in kind_values], dtype=np.int64)[kind_codes]
-        values, targets, ids = (_joined([chunk[i] for chunk in self.numbers], dtype)
-                                for i, dtype in enumerate((np.float64, np.float64, np.int64)))
-        return ObservationFrame.from_codes(measure_ids, areas, measure, area, ends, kinds,
-                                           values, targets, ids, extras=extras)
-
-
-def _joined(parts: list[Any], dtype: type[Any]) -> Any:
-    return np.concatenate(parts) if parts else np.zeros(0, dtype=dtype)
-
-
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
-
-
-def _ordinal(value: Any) -> int:
-    """A period end as the driver gives it (a date, or SQLite's 'YYYY-MM-DD' text)."""
-    if isinstance(value, datetime):
-        return value.date().toordinal()
-    if isinstance(value, date):
-        return value.toordinal()
-    return date.fromisoformat(str(value)[:10]).toordinal()
-
-
-def _stage(conn: sa.Connection, staging: sa.Table, batch: Columns) -> int:
-    """Insert one batch of columns into the staging table; returns its row count. Absent
-    columns stay NULL. PostgreSQL (psycopg 3) takes the rows by COPY; other drivers by
-    executemany on plain tuples, each column converted once per distinct value."""
-    names = list(batch)
-    if not names:
-        return 0
-    count = len(batch[names[0]])
-    if not count:
-        return 0
-    if conn.dialect.name == "postgresql" and conn.dialect.driver == "psycopg":
-        _copy(conn, staging, names, zip(*(batch[n] for n in names), strict=True))
-        return count
-    columns = [_bound(batch[n], _processor(staging.c[n].type, conn.dialect)) for n in names]
-    compiled = staging.insert().values({n: sa.bindparam(n) for n in names}).compile(
-        dialect=conn.dialect)
-    params: list[Any]
-    if compiled.positional:
-        by_name = dict(zip(names, columns, strict=True))
-        order = compiled.positiontup or names
-        params = list(zip(*(by_name[n] for n in order), strict=True))
-    else:
-        params = [dict(zip(names, row, strict=True)) for row in zip(*columns, strict=True)]
-    conn.exec_driver_sql(str(compiled), params)
-    return count
-
-
-def _processor(column_type: sa.types.TypeEngine[Any],
-               dialect: sa.Dialect) -> Callable[[Any], Any] | None:
-    """How the dialect converts a Python value of this type for the driver (SQLite: dates
-    as text)."""
-    return column_type.dialect_impl(dialect).bind_processor(dialect)
-
-
-def _bound(values: Sequence[Any], process: Callable[[Any], Any] | None) -> Sequence[Any]:
-    """A column as the driver takes it: converted once per distinct value (a date column of
-    a million rows has a few hundred distinct dates)."""
-    if process is None:
-        return values
-    converted = {v: process(v) for v in set(values)}
-    return [converted[v] for v in values]
-
-
-def _copy(conn: sa.Connection, staging: sa.Table, names: Sequence[str],
-          rows: Iterable[tuple[Any, ...]]) -> None:
-    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-    columns = ", ".join(f'"{n}"' for n in names)
-    try:
-        with cursor.copy(f'COPY "{staging.name}" ({columns}) FROM STDIN') as copy:
-            for row in rows:
-                copy.write_row(row)
-    finally:
-        cursor.close()

@@ -1,0 +1,69 @@
+"""Bulk staging: a batch of columns into a staging table as fast as the driver allows.
+
+PostgreSQL (psycopg 3) takes the rows by COPY; other drivers by executemany on plain tuples,
+each column converted once per distinct value.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+
+Columns = Mapping[str, Sequence[Any]]  # a batch of rows as one list per stored column
+
+
+def stage(conn: sa.Connection, staging: sa.Table, batch: Columns) -> int:
+    """Insert one batch of columns into the staging table; returns its row count. Absent
+    columns stay NULL. PostgreSQL (psycopg 3) takes the rows by COPY; other drivers by
+    executemany on plain tuples, each column converted once per distinct value."""
+    names = list(batch)
+    if not names:
+        return 0
+    count = len(batch[names[0]])
+    if not count:
+        return 0
+    if conn.dialect.name == "postgresql" and conn.dialect.driver == "psycopg":
+        _copy(conn, staging, names, zip(*(batch[n] for n in names), strict=True))
+        return count
+    columns = [_bound(batch[n], _processor(staging.c[n].type, conn.dialect)) for n in names]
+    compiled = staging.insert().values({n: sa.bindparam(n) for n in names}).compile(
+        dialect=conn.dialect)
+    params: list[Any]
+    if compiled.positional:
+        by_name = dict(zip(names, columns, strict=True))
+        order = compiled.positiontup or names
+        params = list(zip(*(by_name[n] for n in order), strict=True))
+    else:
+        params = [dict(zip(names, row, strict=True)) for row in zip(*columns, strict=True)]
+    conn.exec_driver_sql(str(compiled), params)
+    return count
+
+
+def _processor(column_type: sa.types.TypeEngine[Any],
+               dialect: sa.Dialect) -> Callable[[Any], Any] | None:
+    """How the dialect converts a Python value of this type for the driver (SQLite: dates
+    as text)."""
+    return column_type.dialect_impl(dialect).bind_processor(dialect)
+
+
+def _bound(values: Sequence[Any], process: Callable[[Any], Any] | None) -> Sequence[Any]:
+    """A column as the driver takes it: converted once per distinct value (a date column of
+    a million rows has a few hundred distinct dates)."""
+    if process is None:
+        return values
+    converted = {v: process(v) for v in set(values)}
+    return [converted[v] for v in values]
+
+
+def _copy(conn: sa.Connection, staging: sa.Table, names: Sequence[str],
+          rows: Iterable[tuple[Any, ...]]) -> None:
+    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    columns = ", ".join(f'"{n}"' for n in names)
+    try:
+        with cursor.copy(f'COPY "{staging.name}" ({columns}) FROM STDIN') as copy:
+            for row in rows:
+                copy.write_row(row)
+    finally:
+        cursor.close()
