@@ -2,8 +2,16 @@
 
 A notice is claimed, sent by its channel's notifier, and its attempt recorded: sent; retry
 later with exponential backoff (honouring the far end's Retry-After); or dead, when the
-failure is permanent or attempts run out. One notifier per channel per pass, so email
-reuses one SMTP connection for a batch. Notifiers never retry; only this module does.
+failure is permanent or attempts run out. Notifiers never retry; only this module does.
+
+One notifier per channel serves every batch of a pass, so email reuses one SMTP connection;
+it is closed before waiting for retries. Outcomes are recorded a batch at a time, in one
+transaction. Once a third of the lease has passed since the claim they are recorded before
+every send, as the claim is renewed: an outcome still to be written always has as much of
+its lease left as the notice being sent (at least two thirds), so no other dispatcher can
+take over a notice that was sent. A process killed outright repeats, after the lease, at
+most the notices it sent in its last second or so (RECORD_WITHIN, at most RECORD_AT_MOST),
+each with the same id so the far end can recognise the repeat.
 """
 
 from __future__ import annotations
@@ -11,19 +19,25 @@ from __future__ import annotations
 import time
 from collections import defaultdict
 from collections.abc import Callable, Mapping
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import structlog
 
 from alerting.settings import DeliverySettings
-from alerting.store.notices import OutboxEntry
+from alerting.store.notices import AttemptOutcome, OutboxEntry
 from alerting.store.store import Store, utc_now
 from notifiers import NOTIFIERS, ChannelOptions, DeliveryResult, Notifier
 
 log = structlog.get_logger(__name__)
 
 NotifierFactory = Callable[[str], Notifier]
+
+# Outcomes are written before the next send once there are this many, or once the first of
+# them began this long ago (so a killed process repeats little).
+RECORD_AT_MOST = 100
+RECORD_WITHIN = timedelta(seconds=1)
 
 
 @dataclass
@@ -88,66 +102,145 @@ def dispatch(store: Store, build: NotifierFactory, policy: DeliverySettings, *,
     due and send them too. What is still pending is left for the next run.
 
     `stop` is asked between notices: when it says stop (SIGTERM), the notice being sent
-    is finished and the rest of the batch is handed back to the queue at once.
+    is finished, what was sent is recorded, and the rest of the batch is handed back to the
+    queue at once.
     """
     report = DispatchReport()
     wait = policy.wait_for_retries if wait_for_retries is None else wait_for_retries
     deadline = clock() + wait
     stopping = stop or (lambda: False)
-    while not stopping():
-        claimed_at = clock()
-        claimed = store.claim_due_notices(worker, now=claimed_at, lease=policy.lease)
-        if claimed:
-            _send_batch(store, build, policy, claimed, worker, clock, report, stopping,
-                        claimed_at)
-            continue
-        upcoming = [e.next_attempt_at for e in store.outbox(["pending"])]
-        now = clock()
-        soonest = min(upcoming, default=None)
-        if soonest is None or soonest > deadline:
-            break
-        sleep(max((soonest - now).total_seconds(), 0.0))
+    with Notifiers(build) as notifiers:
+        while not stopping():
+            claimed_at = clock()
+            claimed = store.claim_due_notices(worker, now=claimed_at, lease=policy.lease)
+            if claimed:
+                batch = Batch(store, policy, worker, clock, report, claimed, claimed_at)
+                batch.send(notifiers, stopping)
+                continue
+            # A retry starts afresh: a new connection, and a server that could not be
+            # used before is tried again.
+            notifiers.close()
+            upcoming = [e.next_attempt_at for e in store.outbox(["pending"])]
+            now = clock()
+            soonest = min(upcoming, default=None)
+            if soonest is None or soonest > deadline:
+                break
+            sleep(max((soonest - now).total_seconds(), 0.0))
     report.retrying = store.outbox_counts()["pending"]
     return report
 
 
-def _send_batch(store: Store, build: NotifierFactory, policy: DeliverySettings,
-                claimed: list[OutboxEntry], worker: str, clock: Callable[[], datetime],
-                report: DispatchReport, stopping: Callable[[], bool],
-                claimed_at: datetime) -> None:
-    by_channel: dict[str, list[OutboxEntry]] = defaultdict(list)
-    for entry in claimed:
-        by_channel[entry.channel].append(entry)
-    for channel, entries in by_channel.items():
-        if channel not in NOTIFIERS:
-            for entry in entries:
-                _record(store, entry, DeliveryResult.permanent(f"unknown channel {channel!r}"),
-                        0, policy, worker, clock, report)
-            continue
-        with build(channel) as notifier:
+class Notifiers:
+    """One open notifier per channel, built when first needed, closed together."""
+
+    def __init__(self, build: NotifierFactory) -> None:
+        self._build = build
+        self._open: dict[str, Notifier] = {}
+        self._stack = ExitStack()
+
+    def __call__(self, channel: str) -> Notifier:
+        if channel not in self._open:
+            self._open[channel] = self._stack.enter_context(self._build(channel))
+        return self._open[channel]
+
+    def close(self) -> None:
+        self._open.clear()
+        self._stack.close()
+
+    def __enter__(self) -> Notifiers:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+@dataclass
+class Batch:
+    """The notices of one claim, sent channel by channel, their outcomes recorded together."""
+
+    store: Store
+    policy: DeliverySettings
+    worker: str
+    clock: Callable[[], datetime]
+    report: DispatchReport
+    claimed: list[OutboxEntry]
+    claimed_at: datetime
+    unrecorded: list[AttemptOutcome] = field(default_factory=list)
+    unrecorded_since: datetime | None = None  # when the first unrecorded send began
+
+    def send(self, notifiers: Notifiers, stopping: Callable[[], bool]) -> None:
+        try:
+            self._send_each(notifiers, stopping)
+        finally:  # whatever stopped the batch, what was sent is recorded as sent
+            self.record()
+
+    def _send_each(self, notifiers: Notifiers, stopping: Callable[[], bool]) -> None:
+        by_channel: dict[str, list[OutboxEntry]] = defaultdict(list)
+        for entry in self.claimed:
+            by_channel[entry.channel].append(entry)
+        for channel, entries in by_channel.items():
+            if channel not in NOTIFIERS:
+                for entry in entries:
+                    self._finish(entry, DeliveryResult.permanent(
+                        f"unknown channel {channel!r}"), 0, self.clock())
+                continue
             for entry in entries:
                 if stopping():
-                    store.release_claims([e.id for e in claimed], worker=worker)
+                    self.record()  # before handing back: only untried notices go back
+                    self.store.release_claims([e.id for e in self.claimed], worker=self.worker)
                     return
-                # Within a third of the lease nobody else can have taken it; after that,
-                # check (and renew) before each send so a slow batch never double-sends.
-                late = clock() - claimed_at > policy.lease / 3
-                if late and not store.renew_claim(entry.id, worker=worker, now=clock()):
-                    log.warning("notice_claim_lost", notice=entry.id,
-                                detail="the lease ran out while earlier notices of the batch "
-                                       "were sent; another dispatcher has it")
-                    continue
-                result, elapsed = _attempt(notifier, entry)
-                _record(store, entry, result, elapsed, policy, worker, clock, report)
+                self._record_if_due()
+                if self._still_ours(entry):
+                    started = self.clock()
+                    result, elapsed = _attempt(notifiers(channel), entry)
+                    self._finish(entry, result, elapsed, started)
+
+    def _still_ours(self, entry: OutboxEntry) -> bool:
+        """Within a third of the lease nobody else can have taken the notice; after that,
+        record what was sent, then check (and renew) the claim before each send, so a slow
+        batch never double-sends."""
+        if self.clock() - self.claimed_at <= self.policy.lease / 3:
+            return True
+        self.record()
+        if self.store.renew_claim(entry.id, worker=self.worker, now=self.clock()):
+            return True
+        log.warning("notice_claim_lost", notice=entry.id,
+                    detail="the lease ran out while earlier notices of the batch were sent; "
+                           "another dispatcher has it")
+        return False
+
+    def _finish(self, entry: OutboxEntry, result: DeliveryResult, elapsed: int,
+                started: datetime) -> None:
+        now = self.clock()
+        outcome, next_at = _outcome(result, entry, self.policy, now)
+        if not self.unrecorded:
+            self.unrecorded_since = started
+        self.unrecorded.append(AttemptOutcome(entry, outcome, result.detail or None, elapsed,
+                                              now, next_at))
+        _report(self.report, entry, outcome, result, next_at)
+
+    def _record_if_due(self) -> None:
+        """Before the next send: write the outcomes if there are many, or if the first of
+        them began a second ago (so a slow channel records after every send)."""
+        since = self.unrecorded_since
+        if self.unrecorded and (len(self.unrecorded) >= RECORD_AT_MOST or
+                                (since is not None and self.clock() - since >= RECORD_WITHIN)):
+            self.record()
+
+    def record(self) -> None:
+        """Write the outcomes not yet recorded, in one transaction."""
+        if not self.unrecorded:
+            return
+        outcomes, self.unrecorded, self.unrecorded_since = self.unrecorded, [], None
+        held = self.store.record_attempts(outcomes, worker=self.worker)
+        if held < len(outcomes):
+            log.warning("notice_claims_lost_before_recording", attempts=len(outcomes),
+                        held=held, detail="another dispatcher took over some of these "
+                                          "notices after their lease ran out")
 
 
-def _record(store: Store, entry: OutboxEntry, result: DeliveryResult, elapsed: int,
-            policy: DeliverySettings, worker: str, clock: Callable[[], datetime],
-            report: DispatchReport) -> None:
-    now = clock()
-    outcome, next_at = _outcome(result, entry, policy, now)
-    store.record_attempt(entry, worker=worker, outcome=outcome, detail=result.detail or None,
-                         duration_ms=elapsed, now=now, next_attempt_at=next_at)
+def _report(report: DispatchReport, entry: OutboxEntry, outcome: str,
+            result: DeliveryResult, next_at: datetime | None) -> None:
     report.attempts += 1
     event = {"notice": entry.id, "receiver": entry.receiver, "channel": entry.channel,
              "attempt": entry.attempts + 1, "detail": result.detail}

@@ -4,8 +4,8 @@
 
 Stages: generate the synthetic data; load it from CSV into the store (rows/s); read it back
 as columns; evaluate the starter pack (total and per rule type); update alert state; render
-and deliver notices to a loopback SMTP server and a loopback HTTP server (notices/s);
-`validate` 100 rule files; peak memory (RSS). PostgreSQL needs a URL in
+and deliver notices to a loopback SMTP server and a loopback HTTP server, each in a process
+of its own (notices/s); `validate` 100 rule files; peak memory (RSS). PostgreSQL needs a URL in
 CSC_ALERTING_BENCH_POSTGRES_URL (a scratch database: its tables are emptied).
 Needs the test extras (aiosmtpd): pip install -e ".[test]".
 """
@@ -63,6 +63,7 @@ def _empty(store: Any) -> None:
 
 def run(scale: str, backend: str, notices: int, seed: int,  # noqa: PLR0915 (one stage after another)
         say: Callable[[str], None] = print) -> Table:
+    from alerting.findings import Finding
     from alerting.loading import load_path
     from alerting.logs import configure_logging
     from alerting.pipeline import evaluate_data, read_data
@@ -109,7 +110,7 @@ def run(scale: str, backend: str, notices: int, seed: int,  # noqa: PLR0915 (one
 
             settings = Settings(database_url=url)
             by_type: dict[str, float] = defaultdict(float)
-            findings = []
+            findings: list[Finding] = []
             with timed() as whole:
                 for rule in ruleset.enabled():
                     started = time.perf_counter()

@@ -118,7 +118,8 @@ class ChannelOptions(BaseModel):
 
 
 class Notifier:
-    """A delivery channel. One instance serves a batch of notices and may keep a connection
+    """A delivery channel. One instance serves a batch of notices (the delivery stage uses
+    one for every notice of a pass, until it waits for retries) and may keep a connection
     open between them; `close()` ends the batch."""
 
     channel: ClassVar[str] = ""

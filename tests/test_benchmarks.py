@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections import Counter
+from pathlib import Path
+
 import pytest
 
 from benchmarks import worker_cycles
@@ -34,3 +37,46 @@ def test_the_benchmark_runs_every_stage_at_tiny_scale(capsys: pytest.CaptureFixt
                   "validate 100 rule files", "600 rules, 0 errors", "peak memory (RSS)"):
         assert stage in out, stage
     assert " 0 rejected" in out and "rejected" in out
+    # The loopback servers run in processes of their own, and one SMTP connection serves all.
+    assert "20 emails over 1 SMTP connection(s)" in out
+    assert "20 HTTP posts" in out
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_duckdb_reference_finds_what_the_engine_finds(tmp_path: Path, seed: int) -> None:
+    """The DuckDB yardstick counts the same tolerance breaches, decline breaches and decline
+    warnings as the engine's starter rules, so its timing is of the same work."""
+    pytest.importorskip("duckdb", reason="the DuckDB reference needs the bench extra")
+    from alerting.loading import load_path
+    from alerting.pipeline import evaluate_stored
+    from alerting.ruleset import load_rules
+    from alerting.store import Store
+    from benchmarks.duckdb_reference import run_reference
+    from benchmarks.generate import SCALES, generate
+
+    data = generate("tiny", tmp_path, seed=seed)
+    store = Store.open("sqlite://")
+    load_path(store, data.out)
+    findings = evaluate_stored(store, load_rules([data.out]), data.as_of).exceptions
+    engine = Counter((f.rule, f.status.value) for f in findings)
+    result = run_reference(data.observations, data.catalogue, data.as_of)
+    assert result.series == SCALES["tiny"].measures * SCALES["tiny"].areas
+    assert result.tolerance_breaches == engine["significantly-worse-than-target", "red"]
+    assert result.decline_breaches == engine["three-period-decline", "breach"]
+    assert result.decline_warnings == engine["three-period-decline", "warning"]
+    assert result.tolerance_breaches + result.decline_breaches > 0
+
+
+def test_duckdb_reference_prints_seconds_and_counts_and_reuses_the_data(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The command generates the data once, then reuses it; it prints timings and counts."""
+    pytest.importorskip("duckdb", reason="the DuckDB reference needs the bench extra")
+    from benchmarks.duckdb_reference import main
+
+    for expected in ("generated", "reusing"):
+        assert main(["--scale", "tiny", "--data", str(tmp_path)]) == 0
+        out = capsys.readouterr().out
+        assert out.startswith(expected)
+        for words in ("read the CSV", "worse than target by more than tolerance",
+                      "breaches (3+ periods)", "warnings (2)", "total"):
+            assert words in out, words

@@ -119,3 +119,18 @@ def test_command_line_writes_and_reports(tmp_path: Path,
     assert all((tmp_path / name).exists() for name in FILES)
     with pytest.raises(SystemExit):
         main(["--scale", "planet", "--out", str(tmp_path)])
+
+
+def test_runs_as_a_module(tmp_path: Path) -> None:
+    """`python -m benchmarks.generate` (the package's __main__) writes every file."""
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    done = subprocess.run([sys.executable, "-m", "benchmarks.generate", "--scale", "tiny",
+                           "--out", str(tmp_path)], cwd=ROOT, capture_output=True, text=True,
+                          check=False, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "tiny (seed 1) written" in done.stdout
+    assert all((tmp_path / name).exists() for name in FILES)

@@ -1,6 +1,7 @@
 """The outbox: retries with backoff on 5xx, 429 (Retry-After), timeouts and refused
 connections; permanent failures go dead; every attempt is recorded; a killed process
-resumes and delivers each notice exactly once. Real HTTP and SMTP servers on loopback."""
+resumes and delivers each notice exactly once; one SMTP connection serves a pass and a batch's
+outcomes are recorded together. Real HTTP and SMTP servers on loopback."""
 
 from __future__ import annotations
 
@@ -16,17 +17,19 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from alerting.delivery import DispatchReport, backoff, dispatch, notifier_factory
 from alerting.settings import DeliverySettings
 from alerting.store import Store
+from alerting.store.notices import AttemptOutcome
 from notifiers import Notice
 from tests.conftest import ROOT
 from tests.notices.conftest import messages
 from tests.notices.scenario import Council
-from tests.notifiers.helpers import SmtpServer, free_port
+from tests.notifiers.helpers import Collector, CountingController, SmtpServer, free_port
 
 AUG = date(2026, 8, 31)
 
@@ -236,6 +239,194 @@ def test_a_batch_that_outlives_its_lease_never_sends_a_notice_twice(store: Store
     assert sends == ["n0", "n1"]
     assert report.sent == 2
     assert len(messages(smtp)) == 2
+
+
+def _queue_emails(store: Store, count: int, now: datetime) -> list[str]:
+    notices = [Notice(id=f"n{i:03d}", receiver="performance", channel="email",
+                      target={"to": ["performance@example.gov.uk"]}, subject=f"Notice {i}",
+                      text="body", created_at=now + timedelta(microseconds=i))
+               for i in range(count)]
+    store.commit_run([], [], notices, now=now)
+    return [n.id for n in notices]
+
+
+class TimedEmail:
+    """The real email notifier, on a test clock that moves `seconds` per send; `seen` is
+    what the outbox said was sent as each send began."""
+
+    def __init__(self, port: int, store: Store, clock: list[datetime], seconds: float) -> None:
+        self.inner = notifier_factory({"email": _email_options(port)})("email")
+        self.store, self.clock, self.seconds = store, clock, seconds
+        self.seen: list[int] = []
+
+    def __enter__(self) -> TimedEmail:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.inner.close()
+
+    def send(self, notice: Notice) -> object:
+        self.seen.append(self.store.outbox_counts()["sent"])
+        result = self.inner.send(notice)
+        self.clock[0] += timedelta(seconds=self.seconds)
+        return result
+
+
+def test_one_smtp_connection_serves_every_batch_of_a_pass(store: Store,
+                                                          smtp: SmtpServer) -> None:
+    """250 notices are claimed in three batches and all travel over one SMTP connection."""
+    now = datetime(2026, 11, 2, 7, 0, tzinfo=UTC)
+    _queue_emails(store, 250, now)
+    before = smtp.connections
+    report = dispatch(store, notifier_factory({"email": _email_options(smtp.port)}),
+                      DeliverySettings(), clock=lambda: now, wait_for_retries=timedelta(0))
+    assert report.sent == 250
+    assert len({m["Message-ID"] for m in messages(smtp)}) == 250
+    assert smtp.connections - before == 1
+
+
+def test_outcomes_are_recorded_a_batch_at_a_time(store: Store, smtp: SmtpServer) -> None:
+    """250 notices take a handful of transactions (a claim and a record per batch of 100),
+    not two per notice; every attempt is still recorded and every notice marked sent."""
+    now = datetime(2026, 11, 2, 7, 0, tzinfo=UTC)
+    ids = _queue_emails(store, 250, now)
+    commits: list[int] = []
+    sa.event.listen(store.engine, "commit", lambda _conn: commits.append(1))
+    report = dispatch(store, notifier_factory({"email": _email_options(smtp.port)}),
+                      DeliverySettings(), clock=lambda: now, wait_for_retries=timedelta(0))
+    assert report.sent == 250
+    assert len(commits) <= 2 * 3 + 1  # three batches, and the claim that found none
+    assert store.outbox_counts() == {"pending": 0, "sending": 0, "sent": 250, "dead": 0}
+    assert [a.outcome for a in store.attempts(ids[0])] == ["sent"]
+    assert [a.outcome for a in store.attempts(ids[-1])] == ["sent"]
+
+
+def test_an_outcome_is_recorded_before_the_next_send_once_it_is_a_second_old(
+        store: Store, smtp: SmtpServer) -> None:
+    """Sends that take two seconds each: every outcome is written before the next send, so a
+    killed dispatcher would repeat at most the notice in flight."""
+    clock = [datetime(2026, 11, 2, 7, 0, tzinfo=UTC)]
+    _queue_emails(store, 3, clock[0])
+    email = TimedEmail(smtp.port, store, clock, seconds=2)
+    report = dispatch(store, lambda _channel: email, DeliverySettings(),  # type: ignore[arg-type,return-value]
+                      clock=lambda: clock[0], wait_for_retries=timedelta(0))
+    assert report.sent == 3
+    assert email.seen == [0, 1, 2]
+
+
+def test_quick_sends_are_recorded_together_at_the_end_of_the_batch(
+        store: Store, smtp: SmtpServer) -> None:
+    """Sends well within a second of each other are written together, once the batch ends."""
+    clock = [datetime(2026, 11, 2, 7, 0, tzinfo=UTC)]
+    _queue_emails(store, 3, clock[0])
+    email = TimedEmail(smtp.port, store, clock, seconds=0.1)
+    dispatch(store, lambda _channel: email, DeliverySettings(),  # type: ignore[arg-type,return-value]
+             clock=lambda: clock[0], wait_for_retries=timedelta(0))
+    assert email.seen == [0, 0, 0]
+    assert store.outbox_counts()["sent"] == 3
+
+
+def test_stopping_mid_batch_records_what_was_sent_and_hands_back_the_rest(
+        store: Store, smtp: SmtpServer) -> None:
+    """SIGTERM after four sends: those four are recorded as sent, the other six go back to
+    the queue, and the next dispatcher sends only those six."""
+    now = datetime(2026, 11, 2, 7, 0, tzinfo=UTC)
+    _queue_emails(store, 10, now)
+    build = notifier_factory({"email": _email_options(smtp.port)})
+    first = dispatch(store, build, DeliverySettings(), clock=lambda: now,
+                     wait_for_retries=timedelta(0),
+                     stop=lambda: len(smtp.handler.envelopes) >= 4)
+    assert first.sent == 4
+    assert store.outbox_counts() == {"pending": 6, "sending": 0, "sent": 4, "dead": 0}
+    second = dispatch(store, build, DeliverySettings(), clock=lambda: now,
+                      wait_for_retries=timedelta(0))
+    assert second.sent == 6
+    ids = [m["Message-ID"] for m in messages(smtp)]
+    assert len(ids) == 10
+    assert len(set(ids)) == 10
+
+
+def test_a_server_that_was_down_is_tried_again_after_the_wait(store: Store) -> None:
+    """The server refuses connections, so the batch is queued to retry without trying it
+    for every notice; it comes up while the dispatcher waits, and the retries go through
+    on a fresh connection."""
+    port = free_port()
+    clock = Clock(datetime(2026, 11, 2, 7, 0, tzinfo=UTC))
+    _queue_emails(store, 3, clock.now)
+    started: list[CountingController] = []
+
+    def wait_and_start_the_server(seconds: float) -> None:
+        clock.sleep(seconds)
+        if not started:
+            started.append(CountingController(Collector(), hostname="127.0.0.1", port=port))
+            started[0].start()
+
+    policy = DeliverySettings(first_retry=timedelta(seconds=10))
+    try:
+        report = dispatch(store, notifier_factory({"email": _email_options(port)}), policy,
+                          clock=clock, sleep=wait_and_start_the_server,
+                          wait_for_retries=timedelta(minutes=1))
+        assert started
+        delivered = len(started[0].handler.envelopes)
+    finally:
+        for controller in started:
+            controller.stop()
+    assert (report.sent, report.dead, report.attempts) == (3, 0, 6)
+    assert delivered == 3
+    assert store.outbox_counts()["sent"] == 3
+
+
+def test_record_attempts_ends_each_attempt_in_one_transaction(store: Store) -> None:
+    """Sent, retry and dead outcomes recorded together: each notice's status, attempt count,
+    error, next attempt and sent time, and an attempt row each."""
+    now = datetime(2026, 11, 2, 7, 0, tzinfo=UTC)
+    _queue_emails(store, 3, now)
+    sent, retry, dead = store.claim_due_notices("a", now=now)
+    later = now + timedelta(seconds=5)
+    held = store.record_attempts([
+        AttemptOutcome(sent, "sent", "sent to 1 recipient(s)", 12, later),
+        AttemptOutcome(retry, "retry", "451 try later", 7, later, later + timedelta(minutes=1)),
+        AttemptOutcome(dead, "dead", "550 no such mailbox", 3, later),
+    ], worker="a")
+    assert held == 3
+    entries = {e.id: e for e in store.outbox()}
+    assert (entries[sent.id].status, entries[sent.id].sent_at) == ("sent", later)
+    assert entries[sent.id].last_error is None
+    assert (entries[retry.id].status, entries[retry.id].last_error) == ("pending", "451 try later")
+    assert entries[retry.id].next_attempt_at == later + timedelta(minutes=1)
+    assert (entries[dead.id].status, entries[dead.id].sent_at) == ("dead", None)
+    assert entries[dead.id].next_attempt_at == dead.next_attempt_at
+    assert {e.attempts for e in entries.values()} == {1}
+    assert [(a.outcome, a.duration_ms) for a in store.attempts(retry.id)] == [("retry", 7)]
+    assert store.outbox_counts()["sending"] == 0
+
+
+def test_record_attempts_leaves_a_notice_another_dispatcher_took_over(store: Store) -> None:
+    """After the lease ran out and b took the notice, a's outcome is recorded as an attempt
+    but does not end b's claim; record_attempts says it no longer held it."""
+    now = datetime(2026, 11, 2, 7, 0, tzinfo=UTC)
+    lease = timedelta(minutes=15)
+    _queue_emails(store, 1, now)
+    [entry] = store.claim_due_notices("a", now=now, lease=lease)
+    later = now + timedelta(minutes=16)
+    assert [e.id for e in store.claim_due_notices("b", now=later, lease=lease)] == [entry.id]
+    assert store.record_attempts([AttemptOutcome(entry, "sent", "ok", 5, later)],
+                                 worker="a") == 0
+    assert store.outbox_counts()["sending"] == 1
+    assert [a.outcome for a in store.attempts(entry.id)] == ["sent"]
+
+
+def test_claims_come_oldest_first_and_never_twice(store: Store) -> None:
+    """A claim takes the oldest due notices up to the limit; a second dispatcher gets the
+    rest, and nothing is left to claim."""
+    now = datetime(2026, 11, 2, 7, 0, tzinfo=UTC)
+    ids = _queue_emails(store, 5, now)
+    first = store.claim_due_notices("a", now=now, limit=3)
+    second = store.claim_due_notices("b", now=now, limit=3)
+    assert [e.id for e in first] == ids[:3]
+    assert [e.id for e in second] == ids[3:]
+    assert {e.status for e in first + second} == {"sending"}
+    assert store.claim_due_notices("c", now=now) == []
 
 
 def _email_options(port: int):  # type: ignore[no-untyped-def]

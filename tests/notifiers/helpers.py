@@ -76,12 +76,18 @@ class Collector:
         self.envelopes: list[Envelope] = []
         self.authenticated: list[bool] = []  # per accepted message: had the client logged in?
         self.refuse: dict[str, str] = {}
+        self.noops = 0
 
     async def handle_RCPT(self, server: SMTP, session: Session, envelope: Envelope,  # noqa: N802
                           address: str, rcpt_options: list[str]) -> str:
         if address in self.refuse:
             return self.refuse[address]
         envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_NOOP(self, server: SMTP, session: Session, envelope: Envelope,  # noqa: N802
+                          arg: str) -> str:
+        self.noops += 1
         return "250 OK"
 
     async def handle_DATA(self, server: SMTP, session: Session,  # noqa: N802

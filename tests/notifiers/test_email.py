@@ -87,6 +87,29 @@ def test_one_connection_serves_the_whole_batch(smtp_server: SmtpServer) -> None:
     assert smtp_server.connections == 1
 
 
+def test_a_kept_connection_is_reused_without_a_round_trip_to_check_it(
+        smtp_server: SmtpServer) -> None:
+    """Between sends the connection is checked without asking the server (no NOOP): that
+    would cost as much as the message's own MAIL command."""
+    with notifier(smtp_server.port) as channel:
+        results = [channel.send(make_notice(id=f"n{i}")) for i in range(5)]
+    assert all(r.ok for r in results)
+    assert smtp_server.handler.noops == 0
+    assert smtp_server.connections == 1
+
+
+def test_a_non_ascii_subject_and_body_arrive_intact(smtp_server: SmtpServer) -> None:
+    """A long subject with non-ASCII characters is encoded and folded, and reads back the same;
+    so does the text."""
+    subject = "Exceptions: « Référé » — " + "très long sujet " * 8
+    notice = make_notice(subject=subject.strip(), text="Évaluation: 85 % ✓")
+    assert send_one(smtp_server.port, notice).ok
+    message = received(smtp_server)
+    assert message["Subject"] == subject.strip()
+    assert message.get_body(("plain",)).get_content().strip() == "Évaluation: 85 % ✓"
+    assert all(len(line) <= 78 for line in message.as_string().splitlines())
+
+
 def test_reconnects_once_when_the_server_dropped_the_connection(
         smtp_factory: Callable[..., SmtpServer]) -> None:
     """A connection the server timed out between sends is replaced, and the send succeeds."""
