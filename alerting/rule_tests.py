@@ -61,6 +61,8 @@ def outcome_lines(outcome: RuleTestOutcome) -> list[str]:
     verdict = "PASS" if outcome.passed else "FAIL"
     where = f"{outcome.file}:{outcome.line}" if outcome.line else outcome.file
     lines = [f"{verdict} {outcome.name}  ({where})"]
+    if outcome.evaluated_nothing:
+        lines[0] += "  [no rule evaluated: every rule under test is switched off]"
     if outcome.passed:
         return lines
     rules = ", ".join(outcome.rules) or "none"
@@ -76,15 +78,19 @@ def report(results: Sequence[FileResult], problems: Sequence[Problem]) -> int:
     for problem in problems:
         print(problem)
     for result in results:
-        for problem in result.problems:
+        for problem in (*result.problems, *result.warnings):
             print(problem)
         for outcome in result.outcomes:
             print("\n".join(outcome_lines(outcome)))
     outcomes = [o for r in results for o in r.outcomes]
     failed = sum(1 for o in outcomes if not o.passed)
-    broken = len({p.file for p in problems}) + sum(1 for r in results if r.problems)
-    summary = (f"{len(outcomes)} test(s) in {len(results)} file(s): "
+    unreadable = len({p.file for p in problems})  # e.g. a YAML syntax error: no result
+    broken = unreadable + sum(1 for r in results if r.problems)
+    summary = (f"{len(outcomes)} test(s) in {len(results) + unreadable} file(s): "
                f"{len(outcomes) - failed} passed, {failed} failed")
+    vacuous = sum(1 for o in outcomes if o.evaluated_nothing)
+    if vacuous:
+        summary += f" ({vacuous} evaluated no rule)"
     if broken:
         summary += f"; {broken} file(s) with errors, not run"
     print(summary)

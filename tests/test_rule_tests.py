@@ -1,5 +1,6 @@
 """`alerting test`: rule unit tests on the real engine, their diff output, errors and exit codes."""
 
+import sys
 from datetime import date
 from pathlib import Path
 
@@ -9,7 +10,9 @@ from alerting.catalogue import Frequency
 from alerting.cli import main
 from alerting.periods import parse_period
 from alerting.problems import parse_yaml
+from alerting.rules import RULE_TYPES
 from alerting.ruleset import load_rules
+from alerting.testing.checks import RAISES
 from alerting.testing.runner import run_document
 from alerting.testing.series import parse_values, periods
 from tests.conftest import RULES
@@ -190,6 +193,10 @@ tests:
     assert out.splitlines()[-1] == "2 test(s) in 1 file(s): 2 passed, 0 failed"
 
 
+SERIES_TEST = (CATALOGUE + RULES_INLINE
+               + "tests:\n  - name: x\n    as_of: 2021-09-30\n    series:\n")
+
+
 @pytest.mark.parametrize(("text", "expected"), [
     ("tests:\n  - name: [x\n",
      "t.yaml:3: YAML syntax error: did not find expected ',' or ']'"),
@@ -239,15 +246,105 @@ tests:
     ("tests:\n  - {name: x, as_of: 2021-09-30, expect: []}\n",
      "t.yaml:1: there are no rules to test: name rule files in rule_files, or write rules "
      "under rules:"),
+    # Malformed values and periods (the reviewer's scratch cases).
+    (SERIES_TEST + "      - {measure: visits, area: G, start: Sep-21, values: '8_0'}\n"
+     "    expect: []\n",
+     "t.yaml:11: test 'x': series[0].values item 1 ('8_0') is not a number; write numbers "
+     "separated by spaces with _ for a missing value, got '8_0'"),
+    (SERIES_TEST + "      - {measure: visits, area: G, start: Aug-21, values: '1 1_000'}\n"
+     "    expect: []\n",
+     "t.yaml:11: test 'x': series[0].values item 2 ('1_000') is not a number; write numbers "
+     "separated by spaces with _ for a missing value, got '1 1_000'"),
+    (SERIES_TEST + "      - {measure: visits, area: G, start: Aug-21, values: '84, 80'}\n"
+     "    expect: []\n",
+     "t.yaml:11: test 'x': series[0].values item 1 ('84,') is not a number; separate values "
+     "with spaces, not commas, got '84, 80'"),
+    (SERIES_TEST + "      - {measure: visits, area: G, start: Q4 2020/21, values: '1'}\n"
+     "    expect: []\n",
+     "t.yaml:11: test 'x': series[0].start: a monthly series must start at a month (like "
+     "Sep-21), not a quarter (Q4 2020/21)"),
+    (SERIES_TEST + "      - {measure: visits, area: G, start: Sep-21, values: '1', targets: 3}\n"
+     "    expect: []\n",
+     "t.yaml:11: test 'x': unknown field 'series[0].targets' (did you mean 'target'?)"),
+    (RULES_INLINE + "tests:\n  - name: x\n    as_of: 2021-09-30\n    expect:\n",
+     "t.yaml:7: test 'x': expect must be a list (write `expect: []` for nothing)"),
+    ("rule_files: pack.yaml\ntests:\n  - {name: x, as_of: 2021-09-30, expect: []}\n",
+     "t.yaml:1: test file: rule_files must be a list, like [../measures.yaml, "
+     "../performance.yaml], got 'pack.yaml'"),
+    # A date the engine cannot hold is a problem in the file, not a traceback.
+    (SERIES_TEST + "      - {measure: visits, area: G, start: Dec-9999, values: '84 80'}\n"
+     "    expect: []\n",
+     "t.yaml:11: test 'x': series[0].values: 2 monthly values from the period ending "
+     "9999-12-31 would run past December 9999, the last month a date can have; give fewer "
+     "values or an earlier start"),
+    (RULES_INLINE + "tests:\n  - name: x\n    as_of: 2021-09-30\n    risks:\n"
+     "      - {risk: SR1, start: Dec-9999, scores: '8 9'}\n    expect: []\n",
+     "t.yaml:8: test 'x': risks[0].scores: 2 quarterly values from the period ending "
+     "9999-12-31 would run past December 9999, the last month a date can have; give fewer "
+     "values or an earlier start"),
+    # The rules step at the measure's frequency, so another frequency only makes gaps.
+    (SERIES_TEST + "      - {measure: visits, area: G, start: Sep-21, frequency: quarterly,\n"
+     "         values: '1'}\n    expect: []\n",
+     "t.yaml:11: test 'x': series[0].frequency: visits is monthly in the measure catalogue, "
+     "and the rules step at the measure's frequency, so a quarterly series would look to them "
+     "like gaps and never fire; leave frequency out (or write monthly)"),
+    # Tests that could never fail, or never pass.
+    (RULES_INLINE + "tests:\n  - name: x\n    as_of: 2021-09-30\n    rules: []\n"
+     "    expect: []\n",
+     "t.yaml:7: test 'x': rules: is empty, so no rule is evaluated and the test can never "
+     "fail; list rule ids, or leave rules: out for every enabled rule"),
+    ("rules:\n  - {id: live, type: decline}\n  - {id: quiet, type: decline, enabled: false}\n"
+     "tests:\n  - name: x\n    as_of: 2021-09-30\n    rules: [quiet]\n    expect: []\n",
+     "t.yaml:7: test 'x': rules: quiet is switched off (enabled: false), so no rule is "
+     "evaluated and the test can never fail"),
+    ("rules:\n  - {id: live, type: decline}\n  - {id: quiet, type: decline, enabled: false}\n"
+     "tests:\n  - name: x\n    as_of: 2021-09-30\n    expect:\n"
+     "      - {rule: quiet, subject: m, status: breach}\n",
+     "t.yaml:8: test 'x': expect[0].rule: 'quiet' is switched off (enabled: false), so it "
+     "cannot fire"),
+    *[(RULES_INLINE + "tests:\n  - name: x\n    as_of: 2021-09-30\n    expect:\n"
+       f"      - {{rule: below-target, subject: m, status: {status}}}\n",
+       f"t.yaml:8: test 'x': expect[0].status: a tolerance rule never finds {status} under "
+       "the target_with_tolerance scheme; it finds red or amber (with include_amber), so "
+       "this test could never pass")
+      for status in ["green", "ok", "breach", "worse_than_tolerance"]],
+    ("rules:\n  - {id: r, type: tolerance, scheme: tolerance_band}\n"
+     "tests:\n  - name: x\n    as_of: 2021-09-30\n    expect:\n"
+     "      - {rule: r, subject: m, status: red}\n",
+     "t.yaml:7: test 'x': expect[0].status: a tolerance rule never finds red under the "
+     "tolerance_band scheme; it finds worse_than_tolerance or within_tolerance (with "
+     "include_amber), so this test could never pass"),
+    ("rules:\n  - {id: r, type: tolerance}\ntests:\n  - name: x\n    as_of: 2021-09-30\n"
+     "    expect:\n      - {rule: r, subject: m, status: amber}\n",
+     "t.yaml:7: test 'x': expect[0].status: rule 'r' has no include_amber, so it never finds "
+     "amber; it finds red or amber (with include_amber), so this test could never pass"),
+    (RULES_INLINE + "tests:\n  - name: x\n    as_of: 2021-09-30\n    expect:\n"
+     "      - {rule: falling, subject: m, status: warning}\n",
+     "t.yaml:8: test 'x': expect[0].status: rule 'falling' has no warn_at, so it never finds "
+     "warning; it finds breach or warning (with warn_at), so this test could never pass"),
+    # An inline rule whose id a rule file already uses: the line of the inline one.
+    ("rule_files: [pack.yaml]\nrules:\n  - {id: falling, type: decline}\n"
+     "tests:\n  - {name: x, as_of: 2021-09-30, expect: []}\n",
+     "t.yaml:3: rule 'falling': id is already used in pack.yaml:6"),
+    # A rule file named twice would clash with itself.
+    ("rule_files: [pack.yaml, ./pack.yaml]\n"
+     "tests:\n  - {name: x, as_of: 2021-09-30, expect: []}\n",
+     "t.yaml:1: rule_files[1]: './pack.yaml' is listed twice (rule_files[0]); name each rule "
+     "file once"),
+    ("rule_files: [rules, rules/pack.yaml]\n"
+     "tests:\n  - {name: x, as_of: 2021-09-30, expect: []}\n",
+     "t.yaml:1: rule_files[1]: 'rules/pack.yaml' is already included by 'rules' "
+     "(rule_files[0]); name each rule file once"),
 ])
 def test_a_malformed_file_names_file_line_and_field_and_exits_2(tmp_path, monkeypatch, capsys,
                                                                 text, expected):
     """Each mistake is one plain message with its line; no test of the file runs."""
-    code, out = run_cli(tmp_path, monkeypatch, capsys, "t.yaml", t=text)
+    code, out = run_cli(tmp_path, monkeypatch, capsys, "t.yaml", t=text,
+                        pack=CATALOGUE + RULES_INLINE, rules__pack=RULES_INLINE)
     assert code == 2
     [message, summary] = out.splitlines()
     assert message == expected
-    assert summary.endswith("0 passed, 0 failed; 1 file(s) with errors, not run")
+    assert summary == "0 test(s) in 1 file(s): 0 passed, 0 failed; 1 file(s) with errors, not run"
 
 
 def test_a_broken_rule_file_under_test_is_reported_with_its_own_line(tmp_path, monkeypatch,
@@ -347,3 +444,151 @@ tests:
     assert result.problems == ()
     [outcome] = result.outcomes
     assert outcome.passed and outcome.rules == () and outcome.as_of == date(2021, 9, 30)
+
+
+def test_a_series_past_the_year_9999_stops_only_its_own_file(tmp_path, monkeypatch, capsys):
+    """100,000 monthly values from Jan-00 is a problem in that file; the next file still runs."""
+    values = " ".join(["50"] * 100_000)
+    long = CATALOGUE + RULES_INLINE + f"""\
+tests:
+  - name: long
+    as_of: 2021-09-30
+    series:
+      - {{measure: visits, area: G, start: Jan-00, values: "{values}"}}
+    expect: []
+"""
+    code, out = run_cli(tmp_path, monkeypatch, capsys, "a.yaml", "b.yaml", a=long, b=PASSING)
+    assert code == 2
+    assert out.splitlines() == [
+        "a.yaml:11: test 'long': series[0].values: 100000 monthly values from the period "
+        "ending 2000-01-31 would run past December 9999, the last month a date can have; give "
+        "fewer values or an earlier start",
+        "PASS red below tolerance  (b.yaml:8)",
+        "PASS on target is quiet  (b.yaml:14)",
+        "2 test(s) in 2 file(s): 2 passed, 0 failed; 1 file(s) with errors, not run"]
+
+
+def test_values_after_as_of_are_named_beside_a_failure_only(tmp_path, monkeypatch, capsys):
+    """Values after as_of (no rule sees them) are often the reason a test fails (a wrong start
+    year), so a failing test names them; a passing test that has later values on purpose (the
+    rules ignore future data) says nothing."""
+    text = CATALOGUE + RULES_INLINE + """\
+tests:
+  - name: wrong year
+    as_of: 2021-09-30
+    rules: [falling]
+    series:
+      - {measure: visits, area: G, start: May-22, values: "84 80 77 73"}
+    expect:
+      - {rule: falling, subject: visits, area: G, status: breach}
+  - name: future values on purpose
+    as_of: 2021-06-30
+    rules: [falling]
+    series:
+      - {measure: visits, area: G, start: May-21, values: "84 80 77 73 70"}
+    expect: []
+"""
+    code, out = run_cli(tmp_path, monkeypatch, capsys, "t.yaml", t=text)
+    assert code == 1
+    lines = out.splitlines()
+    assert lines[0] == ("t.yaml:12: warning: test 'wrong year': series[0].values: all 4 values "
+                        "(May-22 to Aug-22) are after as_of 2021-09-30, so no rule sees them")
+    assert sum("warning" in line for line in lines) == 1
+    assert "PASS future values on purpose  (t.yaml:15)" in lines
+
+
+def test_shared_values_after_every_as_of_are_named_when_a_test_fails(tmp_path, monkeypatch,
+                                                                      capsys):
+    text = CATALOGUE + RULES_INLINE + """\
+series:
+  - {measure: visits, area: Cotswolds, start: Aug-21, values: "85 85 85", target: 85}
+tests:
+  - name: expects a decline that is not there
+    as_of: 2021-09-30
+    rules: [falling]
+    expect:
+      - {rule: falling, subject: visits, area: Cotswolds, status: breach}
+"""
+    code, out = run_cli(tmp_path, monkeypatch, capsys, "t.yaml", t=text)
+    assert code == 1
+    assert out.splitlines()[0] == (
+        "t.yaml:8: warning: series[0].values: the value for Oct-21 is after 2021-09-30, the "
+        "last as_of in this file, so no rule sees it")
+
+
+def test_a_test_that_evaluated_no_rule_is_marked(tmp_path, monkeypatch, capsys):
+    """When every rule under test is switched off, the PASS says nothing was evaluated."""
+    text = CATALOGUE + """\
+rules:
+  - {id: below-target, type: tolerance, enabled: false}
+tests:
+  - name: disabled
+    as_of: 2021-09-30
+    series:
+      - {measure: visits, area: Stroud, start: Sep-21, values: "10", target: 85}
+    expect: []
+"""
+    code, out = run_cli(tmp_path, monkeypatch, capsys, "t.yaml", t=text)
+    assert code == 0
+    assert out.splitlines() == [
+        "PASS disabled  (t.yaml:7)  [no rule evaluated: every rule under test is switched off]",
+        "1 test(s) in 1 file(s): 1 passed, 0 failed (1 evaluated no rule)"]
+
+
+PER_PERIOD = CATALOGUE + RULES_INLINE + """\
+tests:
+  - name: per-period targets
+    as_of: 2021-09-30
+    rules: [below-target]
+    series:
+      - {measure: visits, area: Stroud, start: Jun-21, frequency: monthly,
+         values: "84 84 84 84", target: "TARGETS"}
+    expect:
+      - {rule: below-target, subject: visits, area: Stroud, status: red}
+"""
+
+
+def test_per_period_targets_rate_the_latest_value_against_its_own_period(tmp_path, monkeypatch,
+                                                                          capsys):
+    """`target: "80 80 80 90"` gives Sep-21 the 90 (84 is red); reversed, Sep-21 has 80
+    (green). The measure's own frequency may be written out."""
+    code, out = run_cli(tmp_path, monkeypatch, capsys, "t.yaml",
+                        t=PER_PERIOD.replace("TARGETS", "80 80 80 90"))
+    assert (code, out.splitlines()[0]) == (0, "PASS per-period targets  (t.yaml:8)")
+    code, out = run_cli(tmp_path, monkeypatch, capsys, "t.yaml",
+                        t=PER_PERIOD.replace("TARGETS", "90 80 80 80"))
+    assert code == 1
+    assert out.splitlines()[3] == "    - below-target  visits  Stroud  red"
+
+
+def test_a_subject_that_differs_keeps_the_minus_line_first(tmp_path, monkeypatch, capsys):
+    """Only the subject differs: the expected (-) line comes before the produced (+) one,
+    though the produced subject sorts first."""
+    text = CATALOGUE + RULES_INLINE + """\
+tests:
+  - name: wrong subject
+    as_of: 2021-09-30
+    rules: [below-target]
+    series:
+      - {measure: visits, area: Stroud, start: Sep-21, values: "60", target: 85}
+    expect:
+      - {rule: below-target, subject: visitss, area: Stroud,
+         status: Significantly worse than target}
+"""
+    code, out = run_cli(tmp_path, monkeypatch, capsys, "t.yaml", t=text)
+    assert code == 1
+    assert out.splitlines()[3:5] == [
+        "    - below-target  visitss  Stroud  red",
+        "    + below-target  visits   Stroud  red  (60.0% in Sep-21, worse than target 85.0% by "
+        "more than tolerance — red)"]
+
+
+def test_every_rule_type_says_which_statuses_it_raises():
+    """The table of statuses each rule type can raise covers every rule type, and each status
+    (and the option it needs) is used in that rule type's own module."""
+    assert {rule_type for rule_type, _ in RAISES} == set(RULE_TYPES)
+    for (rule_type, _), statuses in RAISES.items():
+        source = Path(sys.modules[RULE_TYPES[rule_type].__module__].__file__ or "").read_text()
+        for status, option in statuses.items():
+            assert f"Status.{status.name}" in source, (rule_type, status)
+            assert option is None or option in RULE_TYPES[rule_type].model_fields

@@ -75,6 +75,20 @@ def test_every_yaml_block_in_the_guide_is_an_example_that_runs():
     assert yaml_blocks == marked
 
 
+FENCE = re.compile(r"^```(?P<tag>[\w-]*)\n(?P<body>.*?)^```$", re.DOTALL | re.MULTILINE)
+
+
+def test_every_block_that_looks_like_a_test_file_is_a_checked_example():
+    """A ```yaml or untagged block with a top-level `tests:` is a marked example (so it
+    runs), whatever its tag: an untagged test file cannot escape testing."""
+    marked = {m["body"] for m in BLOCK.finditer(TEXT)}
+    test_like = [m["body"] for m in FENCE.finditer(TEXT)
+                 if m["tag"] in {"", "yaml"} and re.search(r"^tests:", m["body"], re.MULTILINE)]
+    assert len(test_like) >= len(EXAMPLES)
+    escaped = [body.splitlines()[0] for body in test_like if body not in marked]
+    assert escaped == []
+
+
 def test_the_failing_example_prints_what_the_guide_shows(capsys):
     """'Reading the results' shows exactly what `alerting test` prints for its example."""
     for name, body in blocks("failing-example").items():

@@ -58,14 +58,29 @@ def detail(finding: Finding) -> str:
 
 
 def diff_lines(mismatch: Mismatch) -> list[str]:
-    """One line per differing finding, columns aligned, sorted so a changed status shows as
-    a `-` line next to its `+` line."""
-    rows: list[tuple[Key, str, str]] = [(key, "-", "") for key in mismatch.missing]
-    rows += [(finding_key(f), "+", detail(f)) for f in mismatch.unexpected]
-    rows.sort(key=lambda row: (row[0][:3], row[1] == "+", row[0][3]))
+    """One line per differing finding, columns aligned. A produced finding that differs from
+    an expected one in one column only (status, subject or area) follows its `-` line."""
+    unexpected = sorted(mismatch.unexpected, key=finding_key)
+    blocks: list[list[tuple[Key, str, str]]] = []
+    for key in sorted(mismatch.missing):
+        block = [(key, "-", "")]
+        partner = next((f for f in unexpected if _one_apart(key, finding_key(f))), None)
+        if partner is not None:
+            unexpected.remove(partner)
+            block.append((finding_key(partner), "+", detail(partner)))
+        blocks.append(block)
+    blocks += [[(finding_key(f), "+", detail(f))] for f in unexpected]
+    blocks.sort(key=lambda block: (block[0][0][0], block[0][0][1:], block[0][1] == "+"))
+    rows: list[tuple[Key, str, str]] = [row for block in blocks for row in block]
     widths = [max((len(row[0][i]) for row in rows), default=0) for i in range(4)]
     lines = []
     for key, sign, about in rows:
         line = f"{sign} " + "  ".join(key[i].ljust(widths[i]) for i in range(4))
         lines.append((f"{line}  ({about})" if about else line).rstrip())
     return lines
+
+
+def _one_apart(expected: Key, produced: Key) -> bool:
+    """Same rule, and only one of subject, area and status differs."""
+    return (expected[0] == produced[0]
+            and sum(a != b for a, b in zip(expected[1:], produced[1:], strict=True)) == 1)

@@ -16,7 +16,9 @@ tests:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import difflib
+import typing
+from collections.abc import Callable, Mapping
 from datetime import date
 from typing import Annotated, Any
 
@@ -66,10 +68,15 @@ def _optional_date(raw: Any) -> date | None:
     return None if raw is None or (isinstance(raw, str) and not raw.strip()) else _date(raw)
 
 
+_STATUS_WORDS = {"_".join(s.words.split()): s.value for s in Status}
+
+
 def _status(raw: Any) -> Any:
-    """Accept the words as well as the code: 'worse than tolerance' or worse_than_tolerance."""
+    """Accept the words as well as the code: 'worse than tolerance' or worse_than_tolerance,
+    'significantly worse than target' or red."""
     if isinstance(raw, str):
         key = "_".join(raw.strip().lower().replace("-", " ").split())
+        key = _STATUS_WORDS.get(key, key)
         if key not in {s.value for s in Status}:
             words = ", ".join(s.value for s in Status)
             raise ValueError(f"must be one of {words}, got {raw!r}")
@@ -77,10 +84,20 @@ def _status(raw: Any) -> Any:
     return raw
 
 
+def _a_list(advice: str = "") -> Callable[[Any], Any]:
+    """Only a YAML list will do: pydantic would call a string or a blank 'not a valid tuple'."""
+    def check(raw: Any) -> Any:
+        if not isinstance(raw, list | tuple):
+            raise ValueError(f"must be a list{advice}")
+        return raw
+    return check
+
+
 StartPeriod = Annotated[Period, BeforeValidator(_start)]
 CompactValues = Annotated[tuple[float | None, ...], BeforeValidator(parse_values)]
 TestDate = Annotated[date, BeforeValidator(_date)]
 ExpectedStatus = Annotated[Status, BeforeValidator(_status)]
+AList = BeforeValidator(_a_list())
 
 
 class _Input(BaseModel):
@@ -93,7 +110,7 @@ class SeriesInput(_Input):
     measure: str = Field(min_length=1)
     area: str = Field(min_length=1)
     start: StartPeriod
-    frequency: Frequency | None = None  # default: the measure's frequency in the catalogue
+    frequency: Frequency | None = None  # if given, must be the measure's (checked by the runner)
     values: CompactValues
     target: CompactValues | None = None  # one number for every period, or one per period
 
@@ -169,26 +186,31 @@ class RuleTest(_Input):
 
     name: str = Field(min_length=1)
     as_of: TestDate
-    rules: tuple[str, ...] | None = None  # only these rule ids (default: every enabled rule)
+    # Only these rule ids (default: every enabled rule).
+    rules: Annotated[tuple[str, ...] | None, BeforeValidator(_a_list(
+        " of rule ids, like [three-period-decline] (leave rules: out for every enabled "
+        "rule)"))] = None
     rag_scheme: RagScheme | None = None
-    series: tuple[SeriesInput, ...] = ()
-    risks: tuple[RiskInput, ...] = ()
-    cases: tuple[CaseInput, ...] = ()
-    expect: tuple[ExpectedFinding, ...]
+    series: Annotated[tuple[SeriesInput, ...], AList] = ()
+    risks: Annotated[tuple[RiskInput, ...], AList] = ()
+    cases: Annotated[tuple[CaseInput, ...], AList] = ()
+    expect: Annotated[tuple[ExpectedFinding, ...],
+                      BeforeValidator(_a_list(" (write `expect: []` for nothing)"))]
 
 
 class RuleTestFile(_Input):
     """A whole test file. Inline `rules:` and `measures:` entries are checked by the rule
     loader itself (alerting.ruleset, alerting.catalogue), so they are kept raw here."""
 
-    rule_files: tuple[str, ...] = ()
-    rules: tuple[Any, ...] = ()
-    measures: tuple[Any, ...] = ()
+    rule_files: Annotated[tuple[str, ...], BeforeValidator(_a_list(
+        ", like [../measures.yaml, ../performance.yaml]"))] = ()
+    rules: Annotated[tuple[Any, ...], AList] = ()
+    measures: Annotated[tuple[Any, ...], AList] = ()
     rag_scheme: RagScheme | None = None
     # Data given at the top is part of every test in the file.
-    series: tuple[SeriesInput, ...] = ()
-    risks: tuple[RiskInput, ...] = ()
-    cases: tuple[CaseInput, ...] = ()
+    series: Annotated[tuple[SeriesInput, ...], AList] = ()
+    risks: Annotated[tuple[RiskInput, ...], AList] = ()
+    cases: Annotated[tuple[CaseInput, ...], AList] = ()
     tests: tuple[RuleTest, ...]
 
 
@@ -226,7 +248,7 @@ def parse_test_file(document: YamlDocument) -> tuple[RuleTestFile | None, list[P
         try:
             test = RuleTest.model_validate(dict(entry))
         except ValidationError as exc:
-            problems.extend(problems_from_validation(exc, document, base, subject, RuleTest))
+            problems.extend(_problems(exc, document, base, subject, RuleTest))
             continue
         if test.name in seen:
             problems.append(Problem(document.file, document.line_of((*base, "name")),
@@ -237,6 +259,45 @@ def parse_test_file(document: YamlDocument) -> tuple[RuleTestFile | None, list[P
     try:
         spec = RuleTestFile.model_validate({**header, "tests": tests})
     except ValidationError as exc:
-        problems.extend(problems_from_validation(exc, document, (), "test file", RuleTestFile))
+        problems.extend(_problems(exc, document, (), "test file", RuleTestFile))
         return None, problems
     return (None, problems) if problems else (spec, problems)
+
+
+def _problems(exc: ValidationError, document: YamlDocument, base: tuple[str | int, ...],
+              subject: str, model: type[BaseModel]) -> list[Problem]:
+    """Problems with lines, plus "did you mean" for an unknown key inside a series, risk,
+    case or expected exception (the shared machinery suggests only for top-level keys)."""
+    problems = problems_from_validation(exc, document, base, subject, model)
+    for index, error in enumerate(exc.errors(include_url=False)):
+        loc = tuple(error.get("loc", ()))
+        if error.get("type") == "extra_forbidden" and len(loc) > 1:
+            hint = _nested_hint(model, loc)
+            if hint:
+                problem = problems[index]
+                problems[index] = Problem(problem.file, problem.line, problem.message + hint)
+    return problems
+
+
+def _nested_hint(model: type[BaseModel], loc: tuple[str | int, ...]) -> str:
+    """' (did you mean 'values'?)' for series[0].value, found by following loc's fields."""
+    current: type[BaseModel] | None = model
+    for part in loc[:-1]:
+        if isinstance(part, int) or current is None:
+            continue
+        annotation = current.model_fields[part].annotation if part in current.model_fields \
+            else None
+        current = next((arg for arg in _flat_args(annotation)
+                        if isinstance(arg, type) and issubclass(arg, BaseModel)), None)
+    if current is None:
+        return ""
+    close = difflib.get_close_matches(str(loc[-1]), list(current.model_fields), n=1)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def _flat_args(annotation: Any) -> list[Any]:
+    """The types inside an annotation: tuple[SeriesInput, ...] gives SeriesInput."""
+    found = [annotation]
+    for arg in typing.get_args(annotation):
+        found.extend(_flat_args(arg))
+    return found

@@ -8,15 +8,15 @@ compared with the expected ones.
 
 from __future__ import annotations
 
-import difflib
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from alerting.catalogue import Catalogue, catalogue_from_document
+from alerting.catalogue import Catalogue, Frequency, catalogue_from_document
 from alerting.evaluation import RuleFailure
 from alerting.frames import CaseFrame, ObservationFrame, RiskFrame
+from alerting.periods import Period
 from alerting.pipeline import evaluate_data
 from alerting.problems import (
     PathKey,
@@ -26,7 +26,15 @@ from alerting.problems import (
 )
 from alerting.records import CaseRecord, ObservationRecord, RiskRecord, risk_level
 from alerting.rules import EvaluationData, RagScheme, Rule
-from alerting.ruleset import FileOutcome, RuleSet, assemble, load_rules, parse_rule
+from alerting.ruleset import (
+    FileOutcome,
+    RuleSet,
+    assemble,
+    load_rules,
+    parse_rule,
+    yaml_files,
+)
+from alerting.testing.checks import check_test, hint
 from alerting.testing.diff import Mismatch, compare
 from alerting.testing.model import (
     CaseInput,
@@ -36,7 +44,7 @@ from alerting.testing.model import (
     SeriesInput,
     parse_test_file,
 )
-from alerting.testing.series import frequency_problem, periods
+from alerting.testing.series import frequency_problem, periods, span_problem
 
 
 @dataclass(frozen=True)
@@ -55,14 +63,21 @@ class RuleTestOutcome:
     def passed(self) -> bool:
         return not self.mismatch and not self.failures
 
+    @property
+    def evaluated_nothing(self) -> bool:
+        """No rule was evaluated (every rule under test is switched off): it passes vacuously."""
+        return not self.rules
+
 
 @dataclass(frozen=True)
 class FileResult:
-    """A test file's outcomes, or the problems that stopped it from running."""
+    """A test file's outcomes, or the problems that stopped it from running; warnings (values
+    after as_of that no rule sees, kept for failing tests) do not stop it."""
 
     file: str
     outcomes: tuple[RuleTestOutcome, ...] = ()
     problems: tuple[Problem, ...] = ()
+    warnings: tuple[Problem, ...] = ()
 
 
 def run_document(document: YamlDocument, base_dir: Path, *,
@@ -77,14 +92,17 @@ def run_document(document: YamlDocument, base_dir: Path, *,
     if ruleset is None:
         return FileResult(document.file, problems=tuple(problems))
     builder = DataBuilder(document, ruleset)
-    shared = builder.records(spec.series, spec.risks, spec.cases, base=(), subject="")
+    last_as_of = max(test.as_of for test in spec.tests)
+    shared = builder.records(spec.series, spec.risks, spec.cases, base=(), subject="",
+                             as_of=last_as_of)
     prepared = []
     for index, test in enumerate(spec.tests):
         base: PathKey = ("tests", index)
         subject = f"test '{test.name}': "
-        builder.check_rule_ids(test, base, subject)
+        for path, message in check_test(test, ruleset, spec.rag_scheme or scheme):
+            builder.problem((*base, *path), subject + message)
         records = builder.records(test.series, test.risks, test.cases, base=base,
-                                  subject=subject, shared=shared)
+                                  subject=subject, as_of=test.as_of, shared=shared)
         prepared.append((test, document.line_of(base), records))
     if builder.problems:
         return FileResult(document.file, problems=tuple(builder.problems))
@@ -92,7 +110,7 @@ def run_document(document: YamlDocument, base_dir: Path, *,
         run_test(test, ruleset, builder.data(records), document.file, line,
                  test.rag_scheme or spec.rag_scheme or scheme)
         for test, line, records in prepared)
-    return FileResult(document.file, outcomes=outcomes)
+    return FileResult(document.file, outcomes=outcomes, warnings=builder.warnings_for(outcomes))
 
 
 def run_test(test: RuleTest, ruleset: RuleSet, data: EvaluationData, file: str,
@@ -109,13 +127,7 @@ def rules_under_test(spec: RuleTestFile, document: YamlDocument,
                      base_dir: Path) -> tuple[RuleSet | None, list[Problem]]:
     """The rule files named by `rule_files`, then the file's own `measures:` and `rules:`,
     combined as the service combines a rules folder."""
-    problems = []
-    for index, name in enumerate(spec.rule_files):
-        if not (base_dir / name).exists():
-            problems.append(Problem(
-                document.file, document.line_of(("rule_files", index)),
-                f"rule_files: '{name}' does not exist (looked for "
-                f"{display_path(base_dir / name)}; paths are relative to the test file)"))
+    problems = rule_file_problems(spec.rule_files, document, base_dir)
     if problems:
         return None, problems
     loaded = load_rules([base_dir / name for name in spec.rule_files])
@@ -130,7 +142,8 @@ def rules_under_test(spec: RuleTestFile, document: YamlDocument,
         own_problems.extend(found)
         if rule is not None:
             rules.append(rule)
-    own = FileOutcome(document.file, tuple(rules), catalogue, tuple(own_problems))
+    own = FileOutcome(document.file, tuple(rules), catalogue, tuple(own_problems),
+                      lines=document.lines)
     ruleset = assemble([*loaded.files, own])
     problems = list(ruleset.errors)
     if loaded.errors:
@@ -144,9 +157,32 @@ def rules_under_test(spec: RuleTestFile, document: YamlDocument,
     return (None, problems) if problems else (ruleset, [])
 
 
-def _hint(name: str, known: Iterable[str]) -> str:
-    close = difflib.get_close_matches(name, list(known), n=1)
-    return f" (did you mean '{close[0]}'?)" if close else ""
+def rule_file_problems(names: Sequence[str], document: YamlDocument,
+                       base_dir: Path) -> list[Problem]:
+    """Each rule file must exist and be named once: a file loaded twice would clash with
+    itself ("id is already used")."""
+    problems = []
+    loaded: dict[Path, int] = {}  # each file, and the entry that brought it in
+    for index, name in enumerate(names):
+        path = base_dir / name
+        where = document.line_of(("rule_files", index))
+        if not path.exists():
+            problems.append(Problem(
+                document.file, where, f"rule_files: '{name}' does not exist (looked for "
+                f"{display_path(path)}; paths are relative to the test file)"))
+            continue
+        files = [file.resolve() for file in yaml_files([path])]
+        earlier = sorted({loaded[file] for file in files if file in loaded})
+        if earlier:
+            other = names[earlier[0]]
+            again = (f"'{name}' is listed twice" if (base_dir / other).resolve()
+                     == path.resolve() else f"'{name}' is already included by '{other}'")
+            problems.append(Problem(document.file, where,
+                                    f"rule_files[{index}]: {again} (rule_files[{earlier[0]}]); "
+                                    "name each rule file once"))
+        for file in files:
+            loaded.setdefault(file, index)
+    return problems
 
 
 Records = tuple[tuple[ObservationRecord, ...], tuple[RiskRecord, ...], tuple[CaseRecord, ...]]
@@ -159,39 +195,58 @@ class DataBuilder:
         self.document = document
         self.ruleset = ruleset
         self.problems: list[Problem] = []
+        self.late: list[tuple[PathKey, Problem]] = []  # values after as_of, by test
 
     def problem(self, path: PathKey, message: str) -> None:
         self.problems.append(Problem(self.document.file, self.document.line_of(path), message))
 
-    def check_rule_ids(self, test: RuleTest, base: PathKey, subject: str) -> None:
-        known = [r.id for r in self.ruleset.rules]
-        for index, rule_id in enumerate(test.rules or ()):
-            if rule_id not in known:
-                self.problem((*base, "rules", index), f"{subject}rules: there is no rule "
-                             f"'{rule_id}' among the rules under test{_hint(rule_id, known)}")
-        for index, expected in enumerate(test.expect):
-            where = (*base, "expect", index, "rule")
-            if expected.rule not in known:
-                self.problem(where, f"{subject}expect[{index}].rule: there is no rule "
-                             f"'{expected.rule}' among the rules under test"
-                             f"{_hint(expected.rule, known)}")
-            elif test.rules is not None and expected.rule not in test.rules:
-                self.problem(where, f"{subject}expect[{index}].rule: '{expected.rule}' is not "
-                             "in this test's rules:, so it cannot fire")
+    def warn_after(self, base: PathKey, path: PathKey, where: str, found: Sequence[Period],
+                   as_of: date) -> None:
+        """Values for periods after as_of are never seen by a rule. Often deliberate (a test
+        that the rules ignore future data), so the warning is kept for a failing test, where
+        it may be the reason (a wrong start period); `base` says which test it belongs to."""
+        late = [period for period in found if period.end > as_of]
+        if not late:
+            return
+        if len(late) == 1:
+            which, them = f"the value for {late[0].label} is", "it"
+        else:
+            some = "all" if len(late) == len(found) else "the last"
+            which = f"{some} {len(late)} values ({late[0].label} to {late[-1].label}) are"
+            them = "them"
+        after = (f"as_of {as_of.isoformat()}," if base
+                 else f"{as_of.isoformat()}, the last as_of in this file,")
+        self.late.append((base, Problem(
+            self.document.file, self.document.line_of(path),
+            f"{where}: {which} after {after} so no rule sees {them}", severity="warning")))
+
+    def warnings_for(self, outcomes: Sequence[RuleTestOutcome]) -> tuple[Problem, ...]:
+        """The late-value warnings of the tests that failed (shared data: if any failed)."""
+        failed = {("tests", i) for i, outcome in enumerate(outcomes) if not outcome.passed}
+        return tuple(problem for base, problem in self.late
+                     if base in failed or (not base and failed))
 
     def records(self, series: Sequence[SeriesInput], risks: Sequence[RiskInput],
-                cases: Sequence[CaseInput], *, base: PathKey, subject: str,
+                cases: Sequence[CaseInput], *, base: PathKey, subject: str, as_of: date,
                 shared: Records = ((), (), ())) -> Records:
+        """Records for a test (or, with base (), the file's shared data, checked against the
+        last as_of in the file)."""
         observations = list(shared[0])
         seen = {(r.measure_id, r.area, r.period.end) for r in observations}
         for index, entry in enumerate(series):
-            observations.extend(self._series(entry, (*base, "series", index),
-                                             f"{subject}series[{index}]", seen))
+            path, where = (*base, "series", index), f"{subject}series[{index}]"
+            found = self._series(entry, path, where, seen)
+            self.warn_after(base, (*path, "values"), f"{where}.values",
+                            [r.period for r in found], as_of)
+            observations.extend(found)
         scores = list(shared[1])
         seen_risks = {(r.risk_id, r.period.end) for r in scores}
         for index, risk in enumerate(risks):
-            scores.extend(self._risk(risk, (*base, "risks", index), f"{subject}risks[{index}]",
-                                     seen_risks))
+            path, where = (*base, "risks", index), f"{subject}risks[{index}]"
+            found_scores = self._risk(risk, path, where, seen_risks)
+            self.warn_after(base, (*path, "scores"), f"{where}.scores",
+                            [r.period for r in found_scores], as_of)
+            scores.extend(found_scores)
         plans = list(shared[2])
         seen_plans = {(c.child_id, c.plan_type, c.start_date) for c in plans}
         for index, case in enumerate(cases):
@@ -213,13 +268,13 @@ class DataBuilder:
         if entry.measure not in catalogue:
             self.problem((*path, "measure"),
                          f"{where}.measure: '{entry.measure}' is not in the measure catalogue "
-                         f"(rule_files or measures:){_hint(entry.measure, catalogue.measures)}")
+                         f"(rule_files or measures:){hint(entry.measure, catalogue.measures)}")
             return []
-        frequency = entry.frequency or catalogue.get(entry.measure).frequency
-        problem = frequency_problem(entry.start, frequency)
-        if problem:
-            self.problem((*path, "frequency" if entry.frequency else "start"),
-                         f"{where}: {problem}")
+        frequency = catalogue.get(entry.measure).frequency
+        if entry.frequency not in (None, frequency):
+            self.problem((*path, "frequency"), frequency_mismatch(entry, frequency, where))
+            return []
+        if not self._can_step(entry.start, frequency, len(entry.values), path, where):
             return []
         found = []
         for period, value, target in zip(periods(entry.start, frequency, len(entry.values)),
@@ -235,9 +290,8 @@ class DataBuilder:
 
     def _risk(self, risk: RiskInput, path: PathKey, where: str,
               seen: set[tuple[str, date]]) -> list[RiskRecord]:
-        problem = frequency_problem(risk.start, risk.frequency)
-        if problem:
-            self.problem((*path, "frequency"), f"{where}: {problem}")
+        if not self._can_step(risk.start, risk.frequency, len(risk.scores), path, where,
+                              count_field="scores"):
             return []
         found = []
         for period, score in zip(periods(risk.start, risk.frequency, len(risk.scores)),
@@ -252,6 +306,19 @@ class DataBuilder:
                                     owner=risk.owner, title=risk.title))
         return found
 
+    def _can_step(self, start: Period, frequency: Frequency, count: int, path: PathKey,
+                  where: str, count_field: str = "values") -> bool:
+        """Whether `count` periods from `start` at `frequency` exist; if not, say why."""
+        problem = frequency_problem(start, frequency)
+        if problem:
+            self.problem((*path, "start"), f"{where}.start: {problem}")
+            return False
+        problem = span_problem(start, frequency, count)
+        if problem:
+            self.problem((*path, count_field), f"{where}.{count_field}: {problem}")
+            return False
+        return True
+
     def data(self, records: Records) -> EvaluationData:
         """The frames the store would hand the rules for these rows (as `gather` does)."""
         observations, risks, cases = records
@@ -265,3 +332,11 @@ class DataBuilder:
 
 def only_rules(test: RuleTest) -> Collection[str] | None:
     return set(test.rules) if test.rules is not None else None
+
+
+def frequency_mismatch(entry: SeriesInput, frequency: Frequency, where: str) -> str:
+    given = entry.frequency or frequency
+    return (f"{where}.frequency: {entry.measure} is {frequency.value} in the measure "
+            f"catalogue, and the rules step at the measure's frequency, so a {given.value} series "
+            f"would look to them like gaps and never fire; leave frequency out (or write "
+            f"{frequency.value})")

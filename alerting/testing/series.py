@@ -48,15 +48,16 @@ def _one_value(item: Any, position: int, whole: Any) -> float | None:
     number: float | None = None
     if isinstance(item, int | float) and not isinstance(item, bool):
         number = float(item)
-    elif isinstance(item, str):
+    elif isinstance(item, str) and "_" not in item:  # float() would read 1_000 as 1000
         try:
             number = float(item)
         except ValueError:
             number = None
     if number is None or not isfinite(number):
-        raise ValueError(
-            f"item {position} ({str(item)!r}) is not a number; write numbers separated by "
-            f"spaces with _ for a missing value, got {whole!r}")
+        advice = ("separate values with spaces, not commas" if "," in str(whole)
+                  else "write numbers separated by spaces with _ for a missing value")
+        raise ValueError(f"item {position} ({str(item)!r}) is not a number; {advice}, "
+                         f"got {whole!r}")
     return number
 
 
@@ -69,18 +70,35 @@ def check_start(start: Period) -> Period:
     return start
 
 
+_STARTS = {Frequency.MONTHLY: "a month (like Sep-21)",
+           Frequency.QUARTERLY: "a month or a quarter (like Sep-21 or Q2 2021/22)",
+           Frequency.ANNUAL: "a month, a quarter or a year (like Sep-21, Q2 2021/22 or 2021/22)"}
+# The last month a date can be in: a series must end by December 9999.
+_LAST_MONTH_INDEX = 9999 * 12 + 11
+
+
 def frequency_problem(start: Period, frequency: Frequency) -> str | None:
     """Why a series cannot step from `start` at `frequency`, or None when it can."""
     size = _KIND_MONTHS.get(start.kind)
     if size is None or frequency.months % size:
-        return (f"a {frequency.value} series cannot start at {_KIND_WORDS[start.kind]} "
-                f"({start.label}); start at a month or a quarter, or change the frequency")
+        return (f"a {frequency.value} series must start at {_STARTS[frequency]}, "
+                f"not {_KIND_WORDS[start.kind]} ({start.label})")
+    return None
+
+
+def span_problem(start: Period, frequency: Frequency, count: int) -> str | None:
+    """Why `count` periods from `start` would run past the last date there is, or None."""
+    last = start.month_index + (count - 1) * frequency.months
+    if last > _LAST_MONTH_INDEX:
+        return (f"{count} {frequency.value} values from the period ending "
+                f"{start.end.isoformat()} would run past December 9999, the last month a "
+                "date can have; give fewer values or an earlier start")
     return None
 
 
 def periods(start: Period, frequency: Frequency, count: int) -> list[Period]:
     """`count` periods of the start's kind, `frequency` apart (Sep-21 quarterly: Sep, Dec, ...)."""
-    problem = frequency_problem(start, frequency)
+    problem = frequency_problem(start, frequency) or span_problem(start, frequency, count)
     if problem:
         raise ValueError(problem)
     found = []
