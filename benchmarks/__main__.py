@@ -5,7 +5,8 @@
 Stages: generate the synthetic data; load it from CSV into the store (rows/s); read it back
 as columns; evaluate the starter pack (total and per rule type); update alert state; render
 and deliver notices to a loopback SMTP server and a loopback HTTP server, each in a process
-of its own (notices/s); `validate` 100 rule files; peak memory (RSS). PostgreSQL needs a URL in
+of its own (notices/s); `validate` 100 rule files; a backtest of 24 monthly as-of dates as
+`alerting backtest` runs it; peak memory (RSS). PostgreSQL needs a URL in
 CSC_ALERTING_BENCH_POSTGRES_URL (a scratch database: its tables are emptied).
 Needs the test extras (aiosmtpd): pip install -e ".[test]".
 """
@@ -26,6 +27,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from benchmarks.backtest_stage import backtest_months
 from benchmarks.generate import SCALES, generate
 from benchmarks.loopback import http_server, smtp_server
 
@@ -132,6 +134,10 @@ def run(scale: str, backend: str, notices: int, seed: int,  # noqa: PLR0915 (one
             deliver_notices(store, updates[:notices], ruleset, now, table)
 
             validate_files(data, work / "validate", table)
+
+            figures = backtest_months(store, ruleset, data.as_of, work / "backtest")
+            table.add(f"backtest {figures.as_of_dates} monthly as-of dates", figures.seconds,
+                      f"{figures.episodes:,} episodes, {figures.notices:,} notices")
         finally:
             store.close()
     table.add("peak memory (RSS)", 0.0, f"{peak_rss_mb():,.0f} MB")

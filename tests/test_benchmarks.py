@@ -34,7 +34,8 @@ def test_the_benchmark_runs_every_stage_at_tiny_scale(capsys: pytest.CaptureFixt
                   "of which risk_rise", "of which missing_data", "update and store alert state",
                   "plan and render", "notices/s", "to a loopback SMTP server",
                   "to a loopback HTTP server", "SMTP connection(s)", "HTTP posts",
-                  "validate 100 rule files", "600 rules, 0 errors", "peak memory (RSS)"):
+                  "validate 100 rule files", "600 rules, 0 errors",
+                  "backtest 24 monthly as-of dates", "episodes", "peak memory (RSS)"):
         assert stage in out, stage
     assert " 0 rejected" in out and "rejected" in out
     # The loopback servers run in processes of their own, and one SMTP connection serves all.
