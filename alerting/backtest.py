@@ -19,11 +19,12 @@ from collections import Counter
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
 import numpy as np
 
 from alerting.evaluation import evaluate
-from alerting.findings import Severity, Status
+from alerting.findings import Finding, Severity, Status
 from alerting.frames import ObservationFrame
 from alerting.grouping import plan_notices
 from alerting.records import ObservationExtras
@@ -110,21 +111,16 @@ def _month_ends(start: date, end: date) -> Iterable[date]:
         year, month = following.year, following.month
 
 
-def with_extras_read_once(data: EvaluationData, dates: Sequence[date]) -> EvaluationData:
-    """The data with comparators and commentary for every row a run could report, read in
-    one go, so replaying the dates never goes back to the database."""
-    frame = data.observations
-    if not len(frame) or not dates:
-        return data
-    rows = np.unique(np.concatenate([frame.latest_rows(d) for d in dates]))
-    fetched = frame.extras([int(i) for i in frame.row_id[rows]])
-    cache: dict[int, ObservationExtras] = dict(fetched)
-
-    def lookup(row_ids: Sequence[int]) -> Mapping[int, ObservationExtras]:
-        return {i: cache[i] for i in row_ids if i in cache}
-
-    observations: ObservationFrame = replace(frame, extras=lookup)
+def without_extras(data: EvaluationData) -> EvaluationData:
+    """The data without comparators, commentary and raw value markers: they go into notices,
+    which a backtest does not render, and never decide whether a rule fires. So replaying the
+    dates never goes back to the database."""
+    observations: ObservationFrame = replace(data.observations, extras=_no_extras)
     return replace(data, observations=observations)
+
+
+def _no_extras(_row_ids: Sequence[int]) -> Mapping[int, ObservationExtras]:
+    return {}
 
 
 def run_backtest(ruleset: RuleSet, data: EvaluationData, dates: Sequence[date],
@@ -146,7 +142,8 @@ def run_backtest(ruleset: RuleSet, data: EvaluationData, dates: Sequence[date],
         failed = {f.rule for f in evaluation.failures}
         failures.extend((as_of, f.rule, f.error) for f in evaluation.failures)
         evaluated = {r.id for r in rules} - failed
-        updates = update_alerts(alerts, evaluation.exceptions, evaluated, known, now)
+        updates = update_alerts(alerts, evaluation.exceptions, evaluated, known, now,
+                                describe=routing_view)
         for update in updates:
             alerts[update.alert.identity] = update.alert
             builder.record(update.alert, update.change, as_of)
@@ -161,6 +158,14 @@ def run_backtest(ruleset: RuleSet, data: EvaluationData, dates: Sequence[date],
                 notices[draft.receiver.name] += max(len(draft.receiver.channels), 1)
     return Backtest(tuple(sorted(dates)), builder.episodes(), dict(sorted(notices.items())),
                     tuple(failures))
+
+
+def routing_view(finding: Finding) -> dict[str, Any]:
+    """What a replayed alert keeps of its finding: what routing, grouping and the episode
+    list read (a backtest renders no notice, so the rest is not turned into JSON)."""
+    return {"labels": finding.labels, "subject_title": finding.subject_title,
+            "status": finding.status.value,
+            "details": {"child_level": bool(finding.details.get("child_level"))}}
 
 
 @dataclass

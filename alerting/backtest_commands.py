@@ -14,7 +14,7 @@ from alerting.backtest import (
     compare,
     has_data,
     run_backtest,
-    with_extras_read_once,
+    without_extras,
 )
 from alerting.backtest_html import backtest_html, comparison_html
 from alerting.backtest_report import (
@@ -111,7 +111,7 @@ def _backtest(args: argparse.Namespace, settings: Settings) -> int:
     dates = as_of_dates(data, args.start, args.end)
     if not dates:
         raise _Refused(f"no month end between {args.start} and {args.end}: widen the range")
-    data = with_extras_read_once(data, dates)
+    data = without_extras(data)
     result = _run(ruleset, data, dates, routing, settings, args.rule)
     if other is None:
         _write(args, _single(args.format, result, data, ruleset, _names(paths)))

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 from itertools import repeat
 from typing import Any
 
@@ -39,8 +40,9 @@ def month_of(ordinals: IntArray) -> IntArray:
     return months + 1970 * 12
 
 
+@lru_cache(maxsize=65_536)
 def period_from(end_ordinal: int, kind: int) -> Period:
-    """Rebuild a Period from its stored end date and kind."""
+    """Rebuild a Period from its stored end date and kind (cached: a history has few)."""
     end = date.fromordinal(int(end_ordinal))
     period_kind = KINDS[kind]
     if period_kind is PeriodKind.DAY:

@@ -38,22 +38,28 @@ class Period:
     @property
     def label(self) -> str:
         """The label a performance report would print for this period."""
-        if self.kind is PeriodKind.MONTH:
-            return self.end.strftime("%b-%y")
-        if self.kind is PeriodKind.QUARTER:
-            fy = _financial_year_start(self.end)
-            quarter = ((self.end.month - 4) % 12) // 3 + 1
-            return f"Q{quarter} {fy}/{(fy + 1) % 100:02d}"
-        if self.kind is PeriodKind.FINANCIAL_YEAR:
-            return f"{self.start.year}/{self.end.year % 100:02d}"
-        if self.kind is PeriodKind.ACADEMIC_YEAR:
-            return f"AY {self.start.year}/{self.end.year % 100:02d}"
-        return self.end.isoformat()
+        return _label(self.end, self.start, self.kind)
 
     @property
     def month_index(self) -> int:
         """Months since year 0 of the period's end: consecutive monthly periods differ by 1."""
         return month_index(self.end)
+
+
+@lru_cache(maxsize=65_536)
+def _label(end: date, start: date, kind: PeriodKind) -> str:
+    """Cached: a history has few distinct periods and labels are asked for often."""
+    if kind is PeriodKind.MONTH:
+        return end.strftime("%b-%y")
+    if kind is PeriodKind.QUARTER:
+        fy = _financial_year_start(end)
+        quarter = ((end.month - 4) % 12) // 3 + 1
+        return f"Q{quarter} {fy}/{(fy + 1) % 100:02d}"
+    if kind is PeriodKind.FINANCIAL_YEAR:
+        return f"{start.year}/{end.year % 100:02d}"
+    if kind is PeriodKind.ACADEMIC_YEAR:
+        return f"AY {start.year}/{end.year % 100:02d}"
+    return end.isoformat()
 
 
 def month_index(day: date) -> int:
@@ -68,6 +74,7 @@ def _month_end(year: int, month: int) -> date:
     return date(year, month, calendar.monthrange(year, month)[1])
 
 
+@lru_cache(maxsize=8192)
 def month_period(year: int, month: int) -> Period:
     return Period(end=_month_end(year, month), start=date(year, month, 1), kind=PeriodKind.MONTH)
 

@@ -9,7 +9,7 @@ or resolved. `why_notify` then decides, per receiver, from what that receiver wa
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -100,11 +100,15 @@ class AlertUpdate:
 
 def update_alerts(previous: Mapping[str, Alert], exceptions: Iterable[Finding],
                   evaluated_rules: Collection[str], known_rules: Collection[str],
-                  now: datetime) -> list[AlertUpdate]:
+                  now: datetime,
+                  describe: Callable[[Finding], Mapping[str, Any]] = Finding.to_json,
+                  ) -> list[AlertUpdate]:
     """This run's exceptions against the stored alerts -> every alert's new state.
 
     Alerts of rules that failed in this run are left as they were (a failing rule is not
     a resolution); alerts of rules no longer in the rule files are retired quietly.
+    `describe` keeps the finding with the alert (all of it, as JSON, for notices; a
+    backtest, which renders nothing, keeps only what routing needs).
     """
     updates: list[AlertUpdate] = []
     seen: set[str] = set()
@@ -113,7 +117,7 @@ def update_alerts(previous: Mapping[str, Alert], exceptions: Iterable[Finding],
         if identity in seen:
             continue
         seen.add(identity)
-        updates.append(_fired(previous.get(identity), finding, now))
+        updates.append(_fired(previous.get(identity), finding, now, describe))
     for identity, alert in previous.items():
         if identity in seen or alert.state is not AlertState.FIRING:
             continue
@@ -128,8 +132,9 @@ def _closed(alert: Alert, now: datetime) -> Alert:
     return replace(alert, state=AlertState.RESOLVED, changed_at=now, resolved_at=now)
 
 
-def _fired(before: Alert | None, finding: Finding, now: datetime) -> AlertUpdate:
-    data = finding.to_json()
+def _fired(before: Alert | None, finding: Finding, now: datetime,
+           describe: Callable[[Finding], Mapping[str, Any]]) -> AlertUpdate:
+    data = describe(finding)
     if before is None or before.state is AlertState.RESOLVED:
         episode = 1 if before is None else before.episode + 1
         alert = Alert(identity=finding.identity, rule=finding.rule, subject=finding.subject,

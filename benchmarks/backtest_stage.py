@@ -38,7 +38,7 @@ class BacktestFigures:
 
 def backtest_months(store: Any, ruleset: Any, last: date, folder: Path,
                     months: int = 24) -> BacktestFigures:
-    from alerting.backtest import as_of_dates, run_backtest, with_extras_read_once
+    from alerting.backtest import as_of_dates, run_backtest, without_extras
     from alerting.pipeline import read_data
     from alerting.routing import load_routing
 
@@ -50,7 +50,7 @@ def backtest_months(store: Any, ruleset: Any, last: date, folder: Path,
     started = time.perf_counter()
     data = read_data(store, ruleset)
     dates = as_of_dates(data, first, last)
-    result = run_backtest(ruleset, with_extras_read_once(data, dates), dates, routing)
+    result = run_backtest(ruleset, without_extras(data), dates, routing)
     seconds = time.perf_counter() - started
     return BacktestFigures(seconds, len(dates), len(result.episodes),
                            sum(result.notices.values()))
