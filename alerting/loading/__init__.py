@@ -36,7 +36,8 @@ from alerting.loading.sources import (
     read_xlsx,
 )
 from alerting.store import SaveCounts, Store
-from alerting.store.store import RejectedRow, collector_paused
+from alerting.store.bulk import collector_paused
+from alerting.store.store import RejectedRow
 
 log = structlog.get_logger(__name__)
 

@@ -37,7 +37,8 @@ from alerting.loading.contract import (
 from alerting.loading.sources import CsvBatch, CsvTable, RawRow, csv_row
 from alerting.periods import Period
 from alerting.records import ObservationRecord
-from alerting.store.store import ObservationColumns, RejectedRow
+from alerting.store.batches import ObservationColumns
+from alerting.store.store import RejectedRow
 
 T = TypeVar("T")
 IntArray = npt.NDArray[np.int64]

@@ -6,7 +6,9 @@ each column converted once per distinct value.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+import gc
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import sqlalchemy as sa
@@ -67,3 +69,19 @@ def _copy(conn: sa.Connection, staging: sa.Table, names: Sequence[str],
                 copy.write_row(row)
     finally:
         cursor.close()
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while millions of rows pass through (loading
+    a large CSV, reading the observations back). Each row makes a list or tuple; with the
+    collector on, every collection walks all those still held, which cost as much as the
+    reading itself. Reference counting frees everything as usual; only cycles wait until
+    the collector is back on."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()

@@ -9,11 +9,9 @@ one is kept as a revision.
 
 from __future__ import annotations
 
-import gc
 import json
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass, fields
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -29,7 +27,8 @@ from alerting.frames import (
 )
 from alerting.records import CaseRecord, ObservationExtras, ObservationRecord, RiskRecord
 from alerting.store import migrate
-from alerting.store.bulk import Columns, stage
+from alerting.store.batches import ObservationColumns
+from alerting.store.bulk import Columns, collector_paused, stage
 from alerting.store.notices import NoticeStore
 from alerting.store.reading import ObservationChunks
 from alerting.store.schema import (
@@ -45,22 +44,6 @@ from alerting.store.service import ServiceStore
 Clock = Callable[[], datetime]
 _BOOKKEEPING = frozenset({"id", "source", "loaded_at", "revision"})
 _READ_ROWS = 50_000
-
-
-@contextmanager
-def collector_paused() -> Iterator[None]:
-    """Pause Python's cyclic garbage collector while millions of rows pass through (loading
-    a large CSV, reading the observations back). Each row makes a list or tuple; with the
-    collector on, every collection walks all those still held, which cost as much as the
-    reading itself. Reference counting frees everything as usual; only cycles wait until
-    the collector is back on."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def utc_now() -> datetime:
@@ -94,52 +77,6 @@ class RejectedRow:
     def __str__(self) -> str:
         where = f"{self.source}:{self.line}" if self.line else self.source
         return f"{where}: {self.reason}"
-
-
-def comparators_text(comparators: Mapping[str, float]) -> str | None:
-    """Comparators as stored: a JSON object sorted by name, or NULL when there are none."""
-    return json.dumps(dict(sorted(comparators.items()))) if comparators else None
-
-
-@dataclass(frozen=True)
-class ObservationColumns:
-    """A batch of observations as parallel columns, one list per stored column; a column
-    left as None is NULL for every row (a file without numerators, say)."""
-
-    measure_id: Sequence[str]
-    area: Sequence[str]
-    period_end: Sequence[date]
-    period_kind: Sequence[str]
-    value: Sequence[float | None]
-    raw_value: Sequence[str | None]
-    target: Sequence[float | None] | None = None
-    numerator: Sequence[float | None] | None = None
-    denominator: Sequence[float | None] | None = None
-    comparators: Sequence[str | None] | None = None  # as comparators_text gives them
-    commentary: Sequence[str | None] | None = None
-
-    def __len__(self) -> int:
-        return len(self.measure_id)
-
-    def as_columns(self) -> dict[str, Sequence[Any]]:
-        return {f.name: getattr(self, f.name) for f in fields(self)
-                if getattr(self, f.name) is not None}
-
-    @classmethod
-    def from_records(cls, records: Sequence[ObservationRecord]) -> ObservationColumns:
-        return cls(
-            measure_id=[r.measure_id for r in records],
-            area=[r.area for r in records],
-            period_end=[r.period.end for r in records],
-            period_kind=[r.period.kind.value for r in records],
-            value=[r.value for r in records],
-            raw_value=[r.raw_value for r in records],
-            target=[r.target for r in records],
-            numerator=[r.numerator for r in records],
-            denominator=[r.denominator for r in records],
-            comparators=[comparators_text(r.comparators) for r in records],
-            commentary=[r.commentary for r in records],
-        )
 
 
 def _sqlite_file(url: sa.URL) -> Path | None:

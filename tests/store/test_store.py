@@ -18,8 +18,9 @@ from alerting.periods import parse_period
 from alerting.records import CaseRecord, ObservationExtras, ObservationRecord, RiskRecord
 from alerting.store import SaveCounts, Store
 from alerting.store import store as store_module
+from alerting.store.batches import ObservationColumns
 from alerting.store.schema import case_records, observations, risk_scores
-from alerting.store.store import ObservationColumns, RejectedRow
+from alerting.store.store import RejectedRow
 
 
 def obs(measure: str, area: str, period: str, value: float | None, target: float | None = 75.0,
