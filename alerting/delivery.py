@@ -17,12 +17,14 @@ each with the same id so the far end can recognise the repeat.
 from __future__ import annotations
 
 import time
+import uuid
 from collections import defaultdict
 from collections.abc import Callable, Mapping
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+import sqlalchemy as sa
 import structlog
 
 from alerting.settings import DeliverySettings
@@ -38,6 +40,8 @@ NotifierFactory = Callable[[str], Notifier]
 # them began this long ago (so a killed process repeats little).
 RECORD_AT_MOST = 100
 RECORD_WITHIN = timedelta(seconds=1)
+# If writing the outcomes fails, it is tried again after these waits (seconds).
+RECORD_RETRY_WAITS = (0.5, 1.0, 2.0, 4.0, 8.0)
 
 
 @dataclass
@@ -55,10 +59,13 @@ class DispatchReport:
 
 def backoff(policy: DeliverySettings, attempts: int, retry_after: float | None) -> timedelta:
     """Wait before the next attempt: first_retry doubled per attempt, capped at max_retry,
-    and never sooner than the far end asked (Retry-After)."""
+    and never sooner than the far end asked (Retry-After), up to give_up_after: a longer
+    wait (inf, 1e12: too long for a timedelta) would outlast the notice anyway."""
     wait: timedelta = min(policy.first_retry * (2 ** max(attempts - 1, 0)), policy.max_retry)
     if retry_after is not None:
-        wait = max(wait, timedelta(seconds=retry_after))
+        # min() with the cap first: inf and NaN give the cap
+        wait = max(wait, timedelta(seconds=min(policy.give_up_after.total_seconds(),
+                                               retry_after)))
     return wait
 
 
@@ -109,12 +116,17 @@ def dispatch(store: Store, build: NotifierFactory, policy: DeliverySettings, *,
     wait = policy.wait_for_retries if wait_for_retries is None else wait_for_retries
     deadline = clock() + wait
     stopping = stop or (lambda: False)
+    # Claims carry a token of this pass, not just the worker's name: two dispatchers with
+    # the same name (two `alerting notify` runs, two containers with one host name) must
+    # never take each other's claims for their own.
+    claimant = f"{worker[:100]}/{uuid.uuid4().hex[:12]}"
     with Notifiers(build) as notifiers:
         while not stopping():
             claimed_at = clock()
-            claimed = store.claim_due_notices(worker, now=claimed_at, lease=policy.lease)
+            claimed = store.claim_due_notices(claimant, now=claimed_at, lease=policy.lease)
             if claimed:
-                batch = Batch(store, policy, worker, clock, report, claimed, claimed_at)
+                batch = Batch(store, policy, claimant, clock, report, claimed, claimed_at,
+                              sleep)
                 batch.send(notifiers, stopping)
                 continue
             # A retry starts afresh: a new connection, and a server that could not be
@@ -143,6 +155,10 @@ class Notifiers:
             self._open[channel] = self._stack.enter_context(self._build(channel))
         return self._open[channel]
 
+    def new_batch(self) -> None:
+        for notifier in self._open.values():
+            notifier.new_batch()
+
     def close(self) -> None:
         self._open.clear()
         self._stack.close()
@@ -165,10 +181,12 @@ class Batch:
     report: DispatchReport
     claimed: list[OutboxEntry]
     claimed_at: datetime
+    sleep: Callable[[float], None] = time.sleep
     unrecorded: list[AttemptOutcome] = field(default_factory=list)
     unrecorded_since: datetime | None = None  # when the first unrecorded send began
 
     def send(self, notifiers: Notifiers, stopping: Callable[[], bool]) -> None:
+        notifiers.new_batch()
         try:
             self._send_each(notifiers, stopping)
         finally:  # whatever stopped the batch, what was sent is recorded as sent
@@ -228,15 +246,34 @@ class Batch:
             self.record()
 
     def record(self) -> None:
-        """Write the outcomes not yet recorded, in one transaction."""
+        """Write the outcomes not yet recorded, in one transaction. They are kept until the
+        write commits: if the database fails (locked, a failover), the write is tried again
+        for a while, and nothing more is sent meanwhile; if it never succeeds the error
+        stops the pass, and those notices go again after their lease (same ids)."""
         if not self.unrecorded:
             return
-        outcomes, self.unrecorded, self.unrecorded_since = self.unrecorded, [], None
-        held = self.store.record_attempts(outcomes, worker=self.worker)
+        outcomes = list(self.unrecorded)
+        held = self._write(outcomes)
+        self.unrecorded, self.unrecorded_since = [], None
         if held < len(outcomes):
             log.warning("notice_claims_lost_before_recording", attempts=len(outcomes),
                         held=held, detail="another dispatcher took over some of these "
                                           "notices after their lease ran out")
+
+
+    def _write(self, outcomes: list[AttemptOutcome]) -> int:
+        for wait in (*RECORD_RETRY_WAITS, None):
+            try:
+                return self.store.record_attempts(outcomes, worker=self.worker)
+            except sa.exc.DBAPIError as exc:
+                if wait is None:
+                    log.error("notice_outcomes_not_recorded", attempts=len(outcomes),
+                              error=type(exc.orig).__name__ if exc.orig else str(exc))
+                    raise
+                log.warning("notice_outcomes_record_retry", attempts=len(outcomes),
+                            wait=wait, error=type(exc.orig).__name__ if exc.orig else "")
+                self.sleep(wait)
+        raise AssertionError("unreachable")
 
 
 def _report(report: DispatchReport, entry: OutboxEntry, outcome: str,

@@ -154,8 +154,11 @@ class Notifier:
     def send(self, notice: Notice) -> DeliveryResult:
         raise NotImplementedError
 
+    def new_batch(self) -> None:
+        """A new batch of claimed notices begins (the connection may stay open)."""
+
     def close(self) -> None:
-        """End the batch: close any connection kept open between sends."""
+        """End the pass: close any connection kept open between sends."""
 
     def __enter__(self) -> Self:
         return self

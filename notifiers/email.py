@@ -116,6 +116,9 @@ def classify_smtp_error(exc: Exception) -> DeliveryResult:
     match exc:
         case MissingCredential():
             return DeliveryResult.permanent(str(exc))
+        case smtplib.SMTPAuthenticationError() if 400 <= exc.smtp_code < 500:
+            # 454 Temporary authentication failure: the server asks to come back later.
+            return DeliveryResult.retry(f"{kind}: login refused for now ({exc.smtp_code})")
         case smtplib.SMTPAuthenticationError():
             return DeliveryResult.permanent(f"{kind}: login refused ({exc.smtp_code})")
         case smtplib.SMTPRecipientsRefused():
@@ -181,22 +184,46 @@ class EmailNotifier(Notifier):
                                   detail=f"{self._unreachable.detail} (not tried: the server "
                                          "could not be used for an earlier notice of this "
                                          "batch)")
+        reused = self._smtp is not None
         try:
-            smtp = self._connection()
-        except (OSError, MissingCredential) as exc:
-            self._drop()
-            self._unreachable = self._described(classify_smtp_error(exc))
-            return self._unreachable
-        try:
-            refused = smtp.send_message(
-                message, from_addr=self.settings.from_address, to_addrs=[*target.to, *target.cc])
+            refused = self._send(message, target)
+        except _Unusable as unusable:
+            self._unreachable = unusable.result
+            return unusable.result
         except (OSError, MissingCredential) as exc:  # smtplib's exceptions are OSErrors
             self._drop()
-            return self._described(classify_smtp_error(exc))
+            if not (reused and _not_taken(exc)):
+                return self._described(classify_smtp_error(exc))
+            # A kept connection the server has closed or capped (421 at MAIL, RCPT or DATA,
+            # or a reset): it did not take the message, so send it once on a new one.
+            log.info("smtp_reconnect", host=self.settings.host, port=self.settings.port,
+                     reason=type(exc).__name__)
+            try:
+                refused = self._send(message, target)
+            except _Unusable as unusable:
+                self._unreachable = unusable.result
+                return unusable.result
+            except (OSError, MissingCredential) as again:
+                self._drop()
+                return self._described(classify_smtp_error(again))
         if refused:  # some recipients took it: sending again would repeat it to them
             names = ", ".join(f"{a} ({code})" for a, (code, _) in refused.items())
             return DeliveryResult.accepted(f"sent, but refused for {names}")
         return DeliveryResult.accepted(f"sent to {len(target.to) + len(target.cc)} recipient(s)")
+
+    def _send(self, message: EmailMessage, target: EmailTarget) -> dict[str, tuple[int, bytes]]:
+        """Send on the kept connection (opened if need be); _Unusable if it cannot open."""
+        try:
+            smtp = self._connection()
+        except (OSError, MissingCredential) as exc:
+            self._drop()
+            raise _Unusable(self._described(classify_smtp_error(exc))) from exc
+        return smtp.send_message(
+            message, from_addr=self.settings.from_address, to_addrs=[*target.to, *target.cc])
+
+    def new_batch(self) -> None:
+        """A new batch tries the server again, even if it could not be used for the last."""
+        self._unreachable = None
 
     def close(self) -> None:
         if self._smtp is not None:
@@ -254,6 +281,25 @@ class EmailNotifier(Notifier):
         if self._password:
             detail = detail.replace(self._password, "***")
         return DeliveryResult(result.ok, result.retryable, detail, result.retry_after)
+
+
+class _Unusable(Exception):
+    """Connecting or logging in failed: the server cannot be used for now."""
+
+    def __init__(self, result: DeliveryResult) -> None:
+        super().__init__(result.detail)
+        self.result = result
+
+
+def _not_taken(exc: Exception) -> bool:
+    """Whether the server did not take the message, as far as the client can tell: it hung
+    up, reset the connection, or answered 421 (closing the session). Such a failure would be
+    retried anyway; sending it again at once on a new connection spares the notice a wait."""
+    if isinstance(exc, smtplib.SMTPServerDisconnected | ConnectionResetError | BrokenPipeError):
+        return True
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return bool(exc.recipients) and all(code == 421 for code, _ in exc.recipients.values())
+    return isinstance(exc, smtplib.SMTPResponseException) and exc.smtp_code == 421
 
 
 def _hung_up(smtp: smtplib.SMTP) -> bool:

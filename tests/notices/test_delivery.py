@@ -195,10 +195,14 @@ def test_concurrent_dispatchers_never_send_a_notice_twice(store: Store,
     assert store.outbox_counts()["sent"] == 40
 
 
+@pytest.mark.parametrize("other", ["b", "a"], ids=["another-name", "the-same-name"])
 def test_a_batch_that_outlives_its_lease_never_sends_a_notice_twice(store: Store,
-                                                                    smtp: SmtpServer) -> None:
+                                                                    smtp: SmtpServer,
+                                                                    other: str) -> None:
     """Each send takes longer than the lease (a slow Teams endpoint, say): the second
-    dispatcher takes over what the first has not sent, and the first must not send those."""
+    dispatcher takes over what the first has not sent, and the first must not send those —
+    also when both run under the same worker name (two `alerting notify` runs, two
+    containers with one host name): claims carry a token of each pass."""
     clock = [datetime(2026, 11, 2, 7, 0, tzinfo=UTC)]
     policy = DeliverySettings(lease=timedelta(minutes=15))
     notices = [Notice(id=f"n{i}", receiver="performance", channel="email",
@@ -225,7 +229,7 @@ def test_a_batch_that_outlives_its_lease_never_sends_a_notice_twice(store: Store
             sends.append(notice.id)
             if len(sends) == 2:  # while a sends its second notice, b looks for work
                 taken.extend(e.id for e in store.claim_due_notices(
-                    "b", now=clock[0], lease=policy.lease))
+                    other, now=clock[0], lease=policy.lease))
             result = self.inner.send(notice)
             if len(sends) == 1:  # the first send hangs for longer than the lease
                 clock[0] += timedelta(minutes=16)
@@ -494,3 +498,48 @@ def test_killed_after_commit_then_restarted_delivers_each_notice_exactly_once(
     ids = [m["Message-ID"] for m in messages(smtp)]
     assert len(ids) == 3
     assert len(set(ids)) == 3
+
+
+def test_outcomes_the_database_refused_are_written_again_and_nothing_is_sent_twice(
+        store: Store, smtp: SmtpServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The database fails the first write of a batch's outcomes (locked, a failover): the
+    outcomes are kept and written on the next try, so no sent notice goes again."""
+    now = datetime(2026, 11, 2, 7, 0, tzinfo=UTC)
+    _queue_emails(store, 5, now)
+    real = store.record_attempts
+    calls: list[int] = []
+
+    def flaky(outcomes: list[AttemptOutcome], *, worker: str) -> int:
+        calls.append(len(outcomes))
+        if len(calls) == 1:
+            raise sa.exc.OperationalError("UPDATE notices", {}, Exception("database is locked"))
+        return real(outcomes, worker=worker)
+
+    monkeypatch.setattr(store, "record_attempts", flaky)
+    waits: list[float] = []
+    report = dispatch(store, notifier_factory({"email": _email_options(smtp.port)}),
+                      DeliverySettings(), clock=lambda: now, sleep=waits.append,
+                      wait_for_retries=timedelta(0))
+    assert calls == [5, 5] and waits == [0.5]
+    assert report.sent == 5 and len(messages(smtp)) == 5
+    assert store.outbox_counts() == {"pending": 0, "sending": 0, "sent": 5, "dead": 0}
+
+
+def test_outcomes_that_cannot_be_written_stop_the_pass(store: Store, smtp: SmtpServer,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """A database that stays down: the pass stops with the error after the retries, and the
+    notices stay claimed (they go again after the lease, with the same ids)."""
+    now = datetime(2026, 11, 2, 7, 0, tzinfo=UTC)
+    _queue_emails(store, 3, now)
+
+    def down(outcomes: list[AttemptOutcome], *, worker: str) -> int:
+        raise sa.exc.OperationalError("UPDATE notices", {}, Exception("server closed"))
+
+    monkeypatch.setattr(store, "record_attempts", down)
+    waits: list[float] = []
+    with pytest.raises(sa.exc.OperationalError):
+        dispatch(store, notifier_factory({"email": _email_options(smtp.port)}),
+                 DeliverySettings(), clock=lambda: now, sleep=waits.append,
+                 wait_for_retries=timedelta(0))
+    assert waits == [0.5, 1.0, 2.0, 4.0, 8.0]
+    assert store.outbox_counts()["sending"] == 3

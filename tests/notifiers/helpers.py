@@ -77,6 +77,19 @@ class Collector:
         self.authenticated: list[bool] = []  # per accepted message: had the client logged in?
         self.refuse: dict[str, str] = {}
         self.noops = 0
+        # Messages taken per connection before MAIL is answered 421 (Exchange, Postfix rate
+        # limits and SES cap sessions like this); None: no cap.
+        self.per_connection: int | None = None
+
+    async def handle_MAIL(self, server: SMTP, session: Session, envelope: Envelope,  # noqa: N802
+                          address: str, mail_options: list[str]) -> str:
+        taken = getattr(session, "taken", 0)
+        if self.per_connection is not None and taken >= self.per_connection:
+            return "421 4.7.0 Too many messages for this session"
+        session.taken = taken + 1  # type: ignore[attr-defined]
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 OK"
 
     async def handle_RCPT(self, server: SMTP, session: Session, envelope: Envelope,  # noqa: N802
                           address: str, rcpt_options: list[str]) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import email
+import smtplib
 import ssl
 import time
 from collections.abc import Callable
@@ -14,7 +15,13 @@ import pytest
 from structlog.testing import capture_logs
 
 from notifiers import DeliveryResult, Notice
-from notifiers.email import EmailNotifier, EmailOptions, EmailTarget, build_message
+from notifiers.email import (
+    EmailNotifier,
+    EmailOptions,
+    EmailTarget,
+    build_message,
+    classify_smtp_error,
+)
 
 from .helpers import PASSWORD, USERNAME, SmtpServer, authenticator, make_notice
 
@@ -120,6 +127,38 @@ def test_reconnects_once_when_the_server_dropped_the_connection(
         result = channel.send(make_notice(id="second"))
     assert result.ok, result.detail
     assert server.connections == 2
+
+
+def test_a_server_capping_messages_per_connection_gets_a_new_one(
+        smtp_server: SmtpServer) -> None:
+    """A relay that takes 20 messages per session answers the next MAIL with 421: the
+    message goes at once on a new connection instead of waiting for a retry."""
+    smtp_server.handler.per_connection = 20
+    with notifier(smtp_server.port) as channel:
+        results = [channel.send(make_notice(id=f"n{i}")) for i in range(50)]
+    assert all(r.ok for r in results), [r.detail for r in results if not r.ok]
+    assert len(smtp_server.handler.envelopes) == 50
+    assert smtp_server.connections == 3
+
+
+def test_a_new_batch_tries_a_server_that_could_not_be_used_for_the_last(
+        smtp_factory: Callable[..., SmtpServer], closed_port: int) -> None:
+    """After a refused connection the rest of a batch fails fast; the next batch tries the
+    server again (here it is back)."""
+    with notifier(closed_port) as channel:
+        first = [channel.send(make_notice(id=f"a{i}")) for i in range(2)]
+        assert not any(r.ok for r in first)
+        assert "not tried" in str(first[1].detail)
+        channel.new_batch()
+        second = channel.send(make_notice(id="b0"))
+    assert not second.ok and "not tried" not in str(second.detail)  # it was tried
+
+
+def test_a_temporary_login_failure_is_retried_not_dead() -> None:
+    """454 4.7.0 Temporary authentication failure: try again later; 535 is for good."""
+    temporary = classify_smtp_error(smtplib.SMTPAuthenticationError(454, b"try later"))
+    assert temporary.retryable and not temporary.ok
+    assert not classify_smtp_error(smtplib.SMTPAuthenticationError(535, b"no")).retryable
 
 
 def test_login_with_credentials_from_the_environment(
