@@ -88,20 +88,39 @@ def load_table(store: Store, table: RawTable | CsvTable, kind: TableKind | None 
         rejected = (RejectedRow(table.source, 1, kind.value, reason),)
         store.quarantine(rejected)
         return LoadReport(table.source, kind, rejected=rejected)
-    if kind is TableKind.OBSERVATIONS and isinstance(table, CsvTable):
-        with collector_paused():
-            parsed = parse_observation_csv(table)
-            counts = store.save_observation_columns(parsed.batches(), table.source)
-        rejected_rows = parsed.rejected
-    else:
-        records, rejected_rows = _parse_rows(table, kind)
-        counts = _save(store, kind, records, table.source)
-    store.quarantine(rejected_rows)
-    for bad in rejected_rows:
-        log.warning("row_rejected", source=bad.source, line=bad.line, reason=bad.reason)
+    # The rejected rows are quarantined even when the save fails (its error is then raised):
+    # they were rejected whatever became of the rest.
+    rejected_rows: list[RejectedRow] = []
+    try:
+        if kind is TableKind.OBSERVATIONS and isinstance(table, CsvTable):
+            with collector_paused():
+                parsed = parse_observation_csv(table)
+                rejected_rows = parsed.rejected  # filled in as the save reads the batches
+                counts = store.save_observation_columns(parsed.batches(), table.source)
+        else:
+            records, rejected_rows = _parse_rows(table, kind)
+            counts = _save(store, kind, records, table.source)
+    except Exception:
+        _quarantine(store, rejected_rows, save_failed=True)
+        raise
+    _quarantine(store, rejected_rows)
     log.info("table_loaded", source=table.source, kind=kind.value, inserted=counts.inserted,
              revised=counts.revised, unchanged=counts.unchanged, rejected=len(rejected_rows))
     return LoadReport(table.source, kind, counts, tuple(rejected_rows))
+
+
+def _quarantine(store: Store, rejected_rows: list[RejectedRow], *,
+                save_failed: bool = False) -> None:
+    """Keep and log the rejected rows. After a failed save its error is the one to raise,
+    so a failure to quarantine is then only logged."""
+    try:
+        store.quarantine(rejected_rows)
+    except Exception:
+        if not save_failed:
+            raise
+        log.exception("quarantine_failed", rejected=len(rejected_rows))
+    for bad in rejected_rows:
+        log.warning("row_rejected", source=bad.source, line=bad.line, reason=bad.reason)
 
 
 def _parse_rows(table: RawTable | CsvTable, kind: TableKind) -> tuple[list[Any],

@@ -1,12 +1,14 @@
 """Bulk staging: a batch of columns into a staging table as fast as the driver allows.
 
 PostgreSQL (psycopg 3) takes the rows by COPY; other drivers by executemany on plain tuples,
-each column converted once per distinct value.
+each column converted once per distinct value. The staging table lives only as long as the
+saving transaction, and saves into the same table are serialised (`lock_for_save`).
 """
 
 from __future__ import annotations
 
 import gc
+import hashlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -14,6 +16,57 @@ from typing import Any
 import sqlalchemy as sa
 
 Columns = Mapping[str, Sequence[Any]]  # a batch of rows as one list per stored column
+
+
+@contextmanager
+def staging_table(conn: sa.Connection, table: sa.Table,
+                  columns: Sequence[str]) -> Iterator[sa.Table]:
+    """A temporary table with `columns` of `table`, gone with the transaction.
+
+    PostgreSQL creates it ON COMMIT DROP: a commit drops it and a rollback undoes its
+    creation, so nothing runs on a failed transaction and the real error surfaces. SQLite
+    (whose driver creates it outside the transaction, so a rollback can leave it behind on
+    the pooled connection) drops any leftover first and drops it again after a success.
+    """
+    postgres = conn.dialect.name == "postgresql"
+    options: dict[str, Any] = {"postgresql_on_commit": "DROP"} if postgres else {}
+    staging = sa.Table(
+        f"staging_{table.name}", sa.MetaData(),
+        *(sa.Column(c, table.c[c].type) for c in columns),
+        prefixes=["TEMPORARY"], **options,
+    )
+    if not postgres:
+        conn.exec_driver_sql(f'DROP TABLE IF EXISTS temp."{staging.name}"')
+    staging.create(conn)
+    yield staging
+    if not postgres:  # only after a success: a failed transaction is left to roll back
+        staging.drop(conn)
+
+
+def lock_for_save(conn: sa.Connection, table: sa.Table) -> None:
+    """Serialise saves into `table` until this transaction ends. Call it before reading
+    what the table holds: a save counts the staged rows already there and inserts the
+    rest, which is only right if no other save commits rows in between.
+
+    PostgreSQL: a transaction-scoped advisory lock keyed by the table name (released at
+    commit or rollback); under READ COMMITTED each later statement then sees every row the
+    previous holder committed. SQLite has one writer at a time, but a transaction that has
+    read and then writes after another writer committed fails at once ("database is
+    locked", SQLITE_BUSY_SNAPSHOT, which busy_timeout does not wait out). So a write that
+    changes nothing takes the write lock first, waiting for any other writer, before the
+    transaction reads the database (staging writes only the temporary one).
+    """
+    if conn.dialect.name == "postgresql":
+        conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"),
+                     {"key": save_lock_key(table.name)})
+    elif conn.dialect.name == "sqlite":
+        conn.execute(sa.delete(table).where(sa.false()))
+
+
+def save_lock_key(name: str) -> int:
+    """The advisory lock key (a signed 64-bit integer) for saves into table `name`."""
+    digest = hashlib.blake2b(f"csc_alerting.save.{name}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
 
 
 def stage(conn: sa.Connection, staging: sa.Table, batch: Columns) -> int:

@@ -28,7 +28,7 @@ from alerting.frames import (
 from alerting.records import CaseRecord, ObservationExtras, ObservationRecord, RiskRecord
 from alerting.store import migrate
 from alerting.store.batches import ObservationColumns
-from alerting.store.bulk import Columns, collector_paused, stage
+from alerting.store.bulk import Columns, collector_paused, lock_for_save, stage, staging_table
 from alerting.store.notices import NoticeStore
 from alerting.store.reading import ObservationChunks
 from alerting.store.schema import (
@@ -159,25 +159,18 @@ class Store(NoticeStore, ServiceStore):
 
     def _upsert(self, table: sa.Table, key: Sequence[str], batches: Iterable[Columns],
                 source: str, *, revised_by: Sequence[str] = ()) -> SaveCounts:
-        """Stage every batch, then merge the staging table into `table` in one transaction."""
+        """Stage every batch, then merge the staging table into `table` in one transaction.
+        Concurrent saves into the same table stage at once but merge one at a time."""
         now = self.clock()
         data_columns = [c.name for c in table.c if c.name not in _BOOKKEEPING]
-        staging = sa.Table(
-            f"staging_{table.name}", sa.MetaData(),
-            *(sa.Column(c, table.c[c].type) for c in data_columns),
-            prefixes=["TEMPORARY"],
-        )
-        with self.engine.begin() as conn:
-            staging.create(conn)
-            try:
-                staged = sum(stage(conn, staging, batch) for batch in batches)
-                if not staged:
-                    return SaveCounts()
-                compared = [c for c in data_columns if c not in key]
-                return self._merge_staging(conn, table, staging, key, compared, revised_by,
-                                           source, now, staged)
-            finally:
-                staging.drop(conn)
+        with self.engine.begin() as conn, staging_table(conn, table, data_columns) as staging:
+            staged = sum(stage(conn, staging, batch) for batch in batches)
+            if not staged:
+                return SaveCounts()
+            lock_for_save(conn, table)  # before the counts: see every row saved so far
+            compared = [c for c in data_columns if c not in key]
+            return self._merge_staging(conn, table, staging, key, compared, revised_by,
+                                       source, now, staged)
 
     def _merge_staging(self, conn: sa.Connection, table: sa.Table, staging: sa.Table,
                        key: Sequence[str], compared: Sequence[str], revised_by: Sequence[str],
@@ -217,7 +210,8 @@ class Store(NoticeStore, ServiceStore):
                 stamps.append(sa.literal(1, sa.Integer))
                 names.append("revision")
             new_rows = sa.select(*staging.c, *stamps)
-            if n_matched:  # else every staged row is new: no need to look each one up
+            if n_matched:  # else every staged row is new (saves are serialised by
+                # lock_for_save, so none has been added since the count): no lookups
                 new_rows = new_rows.where(~sa.exists().where(same_key))
             conn.execute(table.insert().from_select(names, new_rows))
         return SaveCounts(inserted=total - n_matched, revised=n_revised,
