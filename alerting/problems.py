@@ -7,6 +7,7 @@ Performance leads edit YAML by hand; every message here names where to look
 from __future__ import annotations
 
 import difflib
+import typing
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -158,8 +159,42 @@ def _field_name(loc: Iterable[str | int]) -> str:
     return "".join(parts) or "(entry)"
 
 
-def _plain(error: Mapping[str, Any], model: type[BaseModel] | None) -> str:
-    """One pydantic error in the words a performance lead would use."""
+def did_you_mean(name: str, known: Iterable[str]) -> str:
+    """' (did you mean 'x'?)' when a known name is close to `name`, else ''."""
+    close = difflib.get_close_matches(name, list(known), n=1)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def _model_at(model: type[BaseModel] | None, path: Sequence[str | int]
+              ) -> type[BaseModel] | None:
+    """The model that holds the field at `path` (series[0] -> SeriesInput), found by
+    following the fields' annotations; None where the path leaves the models."""
+    current = model
+    for part in path:
+        if current is None:
+            return None
+        if isinstance(part, int):
+            continue
+        field = current.model_fields.get(part)
+        annotation = field.annotation if field is not None else None
+        current = next((arg for arg in _flat_args(annotation)
+                        if isinstance(arg, type) and issubclass(arg, BaseModel)), None)
+    return current
+
+
+def _flat_args(annotation: Any) -> list[Any]:
+    """The types inside an annotation: tuple[SeriesInput, ...] gives SeriesInput."""
+    found = [annotation]
+    for arg in typing.get_args(annotation):
+        found.extend(_flat_args(arg))
+    return found
+
+
+def _plain(error: Mapping[str, Any], model: type[BaseModel] | None,
+           nested_hints: bool = False) -> str:
+    """One pydantic error in the words a performance lead would use. An unknown field gets
+    a "did you mean" from its model: top-level fields always, nested ones (series[0].value)
+    with `nested_hints`."""
     loc = tuple(error.get("loc", ()))
     field = _field_name(loc)
     kind = error.get("type", "")
@@ -168,12 +203,10 @@ def _plain(error: Mapping[str, Any], model: type[BaseModel] | None) -> str:
         return f"{field} is required"
     if kind == "extra_forbidden":
         name = str(loc[-1]) if loc else field
+        owner = _model_at(model, loc[:-1]) if nested_hints or len(loc) == 1 else None
         hint = ""
-        if model is not None and len(loc) == 1:
-            names = [field.alias or key for key, field in model.model_fields.items()]
-            close = difflib.get_close_matches(name, names, n=1)
-            if close:
-                hint = f" (did you mean '{close[0]}'?)"
+        if owner is not None:
+            hint = did_you_mean(name, [f.alias or key for key, f in owner.model_fields.items()])
         return f"unknown field '{field}'{hint}"
     if kind == "string_pattern_mismatch":
         return (f"{field} must use only letters, digits, '.', '_' and '-' (no spaces), "
@@ -197,11 +230,14 @@ def problems_from_validation(
     base: PathKey,
     subject: str,
     model: type[BaseModel] | None = None,
+    *,
+    nested_hints: bool = False,
 ) -> list[Problem]:
     """Turn a ValidationError on the entry at `base` into problems with lines."""
     problems = []
     for error in exc.errors(include_url=False):
         loc = tuple(error.get("loc", ()))
         line = document.line_of(base + loc)
-        problems.append(Problem(document.file, line, f"{subject}: {_plain(error, model)}"))
+        problems.append(Problem(document.file, line,
+                                f"{subject}: {_plain(error, model, nested_hints)}"))
     return problems

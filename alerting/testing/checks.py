@@ -8,11 +8,8 @@ mistakes in the test, so they are reported as such rather than run.
 
 from __future__ import annotations
 
-import difflib
-from collections.abc import Iterable
-
 from alerting.findings import Status
-from alerting.problems import PathKey
+from alerting.problems import PathKey, did_you_mean
 from alerting.rules import RagScheme, Rule
 from alerting.ruleset import RuleSet
 from alerting.testing.model import RuleTest
@@ -64,11 +61,6 @@ def status_problem(rule: Rule, status: Status, scheme: RagScheme) -> str | None:
     return f"{why}; it finds {finds}, so this test could never pass"
 
 
-def hint(name: str, known: Iterable[str]) -> str:
-    close = difflib.get_close_matches(name, list(known), n=1)
-    return f" (did you mean '{close[0]}'?)" if close else ""
-
-
 def check_test(test: RuleTest, ruleset: RuleSet, scheme: RagScheme
                   ) -> list[tuple[PathKey, str]]:
     """(path within the test, message) for each way the test could never fail or pass."""
@@ -81,7 +73,7 @@ def check_test(test: RuleTest, ruleset: RuleSet, scheme: RagScheme
     for index, rule_id in enumerate(named):
         if rule_id not in by_id:
             found.append((("rules", index), f"rules: there is no rule '{rule_id}' among the "
-                          f"rules under test{hint(rule_id, by_id)}"))
+                          f"rules under test{did_you_mean(rule_id, by_id)}"))
     if named and all(rule_id in by_id and not by_id[rule_id].enabled for rule_id in named):
         found.append((("rules",), f"rules: {', '.join(named)} "
                       f"{'is' if len(named) == 1 else 'are'} switched off (enabled: false), so "
@@ -92,7 +84,7 @@ def check_test(test: RuleTest, ruleset: RuleSet, scheme: RagScheme
         rule = by_id.get(expected.rule)
         if rule is None:
             found.append((where, f"{label}.rule: there is no rule '{expected.rule}' among the "
-                          f"rules under test{hint(expected.rule, by_id)}"))
+                          f"rules under test{did_you_mean(expected.rule, by_id)}"))
         elif test.rules is not None and expected.rule not in test.rules:
             found.append((where, f"{label}.rule: '{expected.rule}' is not in this test's "
                           "rules:, so it cannot fire"))

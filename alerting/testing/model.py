@@ -16,8 +16,6 @@ tests:
 
 from __future__ import annotations
 
-import difflib
-import typing
 from collections.abc import Callable, Mapping
 from datetime import date
 from typing import Annotated, Any
@@ -248,7 +246,8 @@ def parse_test_file(document: YamlDocument) -> tuple[RuleTestFile | None, list[P
         try:
             test = RuleTest.model_validate(dict(entry))
         except ValidationError as exc:
-            problems.extend(_problems(exc, document, base, subject, RuleTest))
+            problems.extend(problems_from_validation(exc, document, base, subject, RuleTest,
+                                                     nested_hints=True))
             continue
         if test.name in seen:
             problems.append(Problem(document.file, document.line_of((*base, "name")),
@@ -259,45 +258,7 @@ def parse_test_file(document: YamlDocument) -> tuple[RuleTestFile | None, list[P
     try:
         spec = RuleTestFile.model_validate({**header, "tests": tests})
     except ValidationError as exc:
-        problems.extend(_problems(exc, document, (), "test file", RuleTestFile))
+        problems.extend(problems_from_validation(exc, document, (), "test file", RuleTestFile,
+                                                 nested_hints=True))
         return None, problems
     return (None, problems) if problems else (spec, problems)
-
-
-def _problems(exc: ValidationError, document: YamlDocument, base: tuple[str | int, ...],
-              subject: str, model: type[BaseModel]) -> list[Problem]:
-    """Problems with lines, plus "did you mean" for an unknown key inside a series, risk,
-    case or expected exception (the shared machinery suggests only for top-level keys)."""
-    problems = problems_from_validation(exc, document, base, subject, model)
-    for index, error in enumerate(exc.errors(include_url=False)):
-        loc = tuple(error.get("loc", ()))
-        if error.get("type") == "extra_forbidden" and len(loc) > 1:
-            hint = _nested_hint(model, loc)
-            if hint:
-                problem = problems[index]
-                problems[index] = Problem(problem.file, problem.line, problem.message + hint)
-    return problems
-
-
-def _nested_hint(model: type[BaseModel], loc: tuple[str | int, ...]) -> str:
-    """' (did you mean 'values'?)' for series[0].value, found by following loc's fields."""
-    current: type[BaseModel] | None = model
-    for part in loc[:-1]:
-        if isinstance(part, int) or current is None:
-            continue
-        annotation = current.model_fields[part].annotation if part in current.model_fields \
-            else None
-        current = next((arg for arg in _flat_args(annotation)
-                        if isinstance(arg, type) and issubclass(arg, BaseModel)), None)
-    if current is None:
-        return ""
-    close = difflib.get_close_matches(str(loc[-1]), list(current.model_fields), n=1)
-    return f" (did you mean '{close[0]}'?)" if close else ""
-
-
-def _flat_args(annotation: Any) -> list[Any]:
-    """The types inside an annotation: tuple[SeriesInput, ...] gives SeriesInput."""
-    found = [annotation]
-    for arg in typing.get_args(annotation):
-        found.extend(_flat_args(arg))
-    return found

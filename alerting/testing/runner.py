@@ -22,6 +22,7 @@ from alerting.problems import (
     PathKey,
     Problem,
     YamlDocument,
+    did_you_mean,
     display_path,
 )
 from alerting.records import CaseRecord, ObservationRecord, RiskRecord, risk_level
@@ -34,7 +35,7 @@ from alerting.ruleset import (
     parse_rule,
     yaml_files,
 )
-from alerting.testing.checks import check_test, hint
+from alerting.testing.checks import check_test
 from alerting.testing.diff import Mismatch, compare
 from alerting.testing.model import (
     CaseInput,
@@ -266,9 +267,10 @@ class DataBuilder:
                 seen: set[tuple[str, str, date]]) -> list[ObservationRecord]:
         catalogue = self.ruleset.catalogue
         if entry.measure not in catalogue:
+            hint = did_you_mean(entry.measure, catalogue.measures)
             self.problem((*path, "measure"),
                          f"{where}.measure: '{entry.measure}' is not in the measure catalogue "
-                         f"(rule_files or measures:){hint(entry.measure, catalogue.measures)}")
+                         f"(rule_files or measures:){hint}")
             return []
         frequency = catalogue.get(entry.measure).frequency
         if entry.frequency not in (None, frequency):
