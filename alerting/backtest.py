@@ -81,6 +81,11 @@ class Backtest:
     def failed_rules(self) -> frozenset[str]:
         return frozenset(rule for _, rule, _ in self.failures)
 
+    def failure_counts(self) -> list[tuple[str, str, int]]:
+        """(rule, error, at how many as-of dates), by rule."""
+        counted = Counter((rule, error) for _, rule, error in self.failures)
+        return [(rule, error, n) for (rule, error), n in sorted(counted.items())]
+
     @property
     def rules(self) -> tuple[str, ...]:
         return tuple(sorted({e.rule for e in self.episodes}))

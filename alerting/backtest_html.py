@@ -58,11 +58,10 @@ _HEADER = ("Rule", "Subject", "Area", "Started", "Ended", "Runs firing", "Worst"
 
 
 def _failures(result: Backtest, side: str) -> str:
-    failed = Counter((rule, error) for _, rule, error in result.failures)
-    if not failed:
+    if not result.failures:
         return ""
     items = "".join(f"<li>{escape(rule)}: {escape(error)} (at {n} as-of dates)</li>"
-                    for (rule, error), n in sorted(failed.items()))
+                    for rule, error, n in result.failure_counts())
     return f"<h2>Rules that failed{escape(side)}</h2><ul>{items}</ul>"
 
 

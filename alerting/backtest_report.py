@@ -117,9 +117,8 @@ def notice_changes(comparison: Comparison) -> list[tuple[str, int, int]]:
 def _failure_lines(result: Backtest, side: str) -> list[str]:
     if not result.failures:
         return []
-    failed = Counter((rule, error) for _, rule, error in result.failures)
     return [f"RULES THAT FAILED{side.upper()}"] + [
-        f"{rule}: {error} (at {n} as-of date(s))" for (rule, error), n in sorted(failed.items())
+        f"{rule}: {error} (at {n} as-of date(s))" for rule, error, n in result.failure_counts()
     ] + [""]
 
 

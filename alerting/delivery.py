@@ -262,18 +262,23 @@ class Batch:
 
 
     def _write(self, outcomes: list[AttemptOutcome]) -> int:
-        for wait in (*RECORD_RETRY_WAITS, None):
+        for wait in RECORD_RETRY_WAITS:
             try:
                 return self.store.record_attempts(outcomes, worker=self.worker)
             except sa.exc.DBAPIError as exc:
-                if wait is None:
-                    log.error("notice_outcomes_not_recorded", attempts=len(outcomes),
-                              error=type(exc.orig).__name__ if exc.orig else str(exc))
-                    raise
-                log.warning("notice_outcomes_record_retry", attempts=len(outcomes),
-                            wait=wait, error=type(exc.orig).__name__ if exc.orig else "")
+                log.warning("notice_outcomes_record_retry", attempts=len(outcomes), wait=wait,
+                            error=_db_error(exc))
                 self.sleep(wait)
-        raise AssertionError("unreachable")
+        try:
+            return self.store.record_attempts(outcomes, worker=self.worker)
+        except sa.exc.DBAPIError as exc:
+            log.error("notice_outcomes_not_recorded", attempts=len(outcomes),
+                      error=_db_error(exc))
+            raise
+
+
+def _db_error(exc: sa.exc.DBAPIError) -> str:
+    return type(exc.orig).__name__ if exc.orig else str(exc)
 
 
 def _report(report: DispatchReport, entry: OutboxEntry, outcome: str,

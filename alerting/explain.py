@@ -29,7 +29,7 @@ from alerting.explaining.facts import (
     risk_points,
     series_points,
 )
-from alerting.findings import Finding
+from alerting.findings import Finding, alert_identity
 from alerting.pipeline import evaluate_data, read_data
 from alerting.rules import EvaluationContext, EvaluationData, RagScheme, Rule
 from alerting.ruleset import RuleSet, load_rules
@@ -193,7 +193,7 @@ _LOOKS = {"measures": measure_looks, "risks": risk_looks, "cases": case_looks}
 def alert_labels(look: Look) -> dict[str, str]:
     """The labels silences see, as the pipeline gives them (with the alert's identity)."""
     labels = dict(look.finding.labels) if look.finding else dict(look.labels)
-    labels.setdefault("alert", f"{look.rule.id}|{look.subject}|{look.area or ''}")
+    labels.setdefault("alert", alert_identity(look.rule.id, look.subject, look.area))
     return labels
 
 

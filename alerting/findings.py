@@ -59,6 +59,11 @@ class Severity(StrEnum):
         return ["info", "low", "medium", "high", "critical"].index(self.value)
 
 
+def alert_identity(rule: str, subject: str, area: str | None) -> str:
+    """The identity an alert is followed by across runs (the `alert` label)."""
+    return f"{rule}|{subject}|{area or ''}"
+
+
 @dataclass(frozen=True)
 class Finding:
     """One outcome of one rule. `exception` is True when it is something to act on."""
@@ -82,7 +87,7 @@ class Finding:
     @property
     def identity(self) -> str:
         """Stable across runs: rule + subject + area (subject is the child id for case rules)."""
-        return f"{self.rule}|{self.subject}|{self.area or ''}"
+        return alert_identity(self.rule, self.subject, self.area)
 
     def to_json(self) -> dict[str, Any]:
         return {

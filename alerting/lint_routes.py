@@ -24,7 +24,7 @@ from alerting.lint import (
     warning,
 )
 from alerting.problems import PathKey, Problem, ProblemsFound, YamlDocument, read_yaml
-from alerting.routing import Route, Routing, load_routing
+from alerting.routing import Route, Routing, routing_from_document
 from alerting.rules import Rule
 from alerting.ruleset import RuleSet
 
@@ -212,8 +212,8 @@ def lint_recipients(path: Path, ruleset: RuleSet) -> list[Problem]:
     A secret the file takes from the environment (a webhook URL) is often unset where rules
     are edited; that only stops the route check, so it is a warning here, not an error."""
     try:
-        routing = load_routing(path)
         document = read_yaml(path)
+        routing = routing_from_document(document)
     except ProblemsFound as exc:
         unset = [p for p in exc.problems if p.message.startswith("environment variable ")]
         if unset and len(unset) == len(exc.problems):

@@ -225,7 +225,11 @@ def _raw_receivers(route: Any) -> Iterator[str]:
 
 def load_routing(path: Path) -> Routing:
     """Read and check a recipients file; every problem is raised at once with its line."""
-    document = read_yaml(path)
+    return routing_from_document(read_yaml(path))
+
+
+def routing_from_document(document: YamlDocument) -> Routing:
+    """Check a parsed recipients file; every problem is raised at once with its line."""
     raw = _interpolated(document)
     if not isinstance(raw, Mapping):
         raise ProblemsFound([Problem(document.file, 1, "must be a mapping with receivers "

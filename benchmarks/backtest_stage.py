@@ -39,7 +39,7 @@ class BacktestFigures:
 def backtest_months(store: Any, ruleset: Any, last: date, folder: Path,
                     months: int = 24) -> BacktestFigures:
     from alerting.backtest import as_of_dates, run_backtest, without_extras
-    from alerting.pipeline import read_data
+    from alerting.pipeline import gather
     from alerting.routing import load_routing
 
     folder.mkdir(parents=True, exist_ok=True)
@@ -48,7 +48,7 @@ def backtest_months(store: Any, ruleset: Any, last: date, folder: Path,
     routing = load_routing(recipients)
     first = _months_before(last, months - 1)
     started = time.perf_counter()
-    data = read_data(store, ruleset)
+    data = gather(store, ruleset)
     dates = as_of_dates(data, first, last)
     result = run_backtest(ruleset, without_extras(data), dates, routing)
     seconds = time.perf_counter() - started
