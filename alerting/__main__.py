@@ -2,6 +2,6 @@
 
 import sys
 
-from alerting.cli import main
+from alerting.cli.main import main
 
 sys.exit(main())

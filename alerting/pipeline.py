@@ -14,21 +14,21 @@ from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
 
-from alerting.delivery import DispatchReport, dispatch, notifier_factory
-from alerting.evaluation import Evaluation, evaluate
-from alerting.findings import Finding
-from alerting.grouping import NoticeDraft, plan_notices
+from alerting.alerts.silences import Silences
+from alerting.alerts.state import Alert, AlertState, AlertUpdate, Change, update_alerts
+from alerting.config.ruleset import RuleSet
+from alerting.config.settings import Settings
+from alerting.delivery.dispatch import DispatchReport, dispatch, notifier_factory
 from alerting.loading import LoadReport, load_path
+from alerting.model.findings import Finding
 from alerting.rendering.render import Renderer
-from alerting.routing import Routing
+from alerting.routing.grouping import NoticeDraft, plan_notices
+from alerting.routing.routes import Routing
 from alerting.rules import EvaluationContext, EvaluationData, RagScheme, Rule
-from alerting.ruleset import RuleSet
-from alerting.settings import Settings
-from alerting.silences import Silences
-from alerting.state import Alert, AlertState, AlertUpdate, Change, update_alerts
+from alerting.rules.evaluation import Evaluation, evaluate
+from alerting.rules.trends import recent_trends
 from alerting.store import Store
 from alerting.store.store import utc_now
-from alerting.trends import recent_trends
 from notifiers import EMAIL, NOTIFIERS, Notice
 
 

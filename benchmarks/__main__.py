@@ -65,13 +65,13 @@ def _empty(store: Any) -> None:
 
 def run(scale: str, backend: str, notices: int, seed: int,  # noqa: PLR0915 (one stage after another)
         say: Callable[[str], None] = print) -> Table:
-    from alerting.findings import Finding
+    from alerting.alerts.state import update_alerts
+    from alerting.config.ruleset import load_rules
+    from alerting.config.settings import Settings
     from alerting.loading import load_path
-    from alerting.logs import configure_logging
+    from alerting.model.findings import Finding
     from alerting.pipeline import evaluate_data, read_data
-    from alerting.ruleset import load_rules
-    from alerting.settings import Settings
-    from alerting.state import update_alerts
+    from alerting.service.logs import configure_logging
     from alerting.store import Store
 
     configure_logging(0)
@@ -146,7 +146,7 @@ def run(scale: str, backend: str, notices: int, seed: int,  # noqa: PLR0915 (one
 
 def validate_files(data: Any, folder: Path, table: Table) -> None:
     """What `alerting validate` does, over 100 rule files (and the catalogue)."""
-    from alerting.ruleset import load_rules
+    from alerting.config.ruleset import load_rules
 
     folder.mkdir()
     text = data.rules.read_text()
@@ -165,13 +165,13 @@ def deliver_notices(store: Any, updates: list[Any], ruleset: Any, now: datetime,
     loopback HTTP server."""
     from datetime import timedelta
 
-    from alerting.delivery import dispatch, notifier_factory
-    from alerting.grouping import plan_notices
+    from alerting.alerts.silences import Silences
+    from alerting.config.settings import DeliverySettings, Settings
+    from alerting.delivery.dispatch import dispatch, notifier_factory
     from alerting.pipeline import Notifying, render_draft
     from alerting.rendering.render import Renderer, ServiceInfo
-    from alerting.routing import Receiver, Route, Routing
-    from alerting.settings import DeliverySettings, Settings
-    from alerting.silences import Silences
+    from alerting.routing.grouping import plan_notices
+    from alerting.routing.routes import Receiver, Route, Routing
 
     alerts = [u.alert for u in updates]
     titles = {r.id: r.display_title for r in ruleset.rules}

@@ -38,9 +38,9 @@ class BacktestFigures:
 
 def backtest_months(store: Any, ruleset: Any, last: date, folder: Path,
                     months: int = 24) -> BacktestFigures:
-    from alerting.backtest import as_of_dates, run_backtest, without_extras
+    from alerting.authoring.backtest.replay import as_of_dates, run_backtest, without_extras
     from alerting.pipeline import gather
-    from alerting.routing import load_routing
+    from alerting.routing.routes import load_routing
 
     folder.mkdir(parents=True, exist_ok=True)
     recipients = folder / "recipients.yaml"

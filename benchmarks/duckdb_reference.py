@@ -57,8 +57,8 @@ class ReferenceResult:
 def measure_rows(catalogue: Path) -> list[tuple[str, float | None, bool, float, float]]:
     """(measure id, good direction: 1, -1 or None, plan-is-best, absolute and relative
     tolerance) for each measure, as the engine reads the catalogue."""
-    from alerting.catalogue import Polarity
-    from alerting.ruleset import load_rules
+    from alerting.config.ruleset import load_rules
+    from alerting.model.catalogue import Polarity
 
     loaded = load_rules([catalogue])
     if loaded.problems:

@@ -38,9 +38,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--as-of", type=date.fromisoformat, default=date(2021, 9, 30))
     args = parser.parse_args(argv)
 
-    from alerting.logs import configure_logging
-    from alerting.service import Service
-    from alerting.settings import load_settings
+    from alerting.config.settings import load_settings
+    from alerting.service.logs import configure_logging
+    from alerting.service.run import Service
     from alerting.store import Store
 
     configure_logging(0)

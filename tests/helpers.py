@@ -6,11 +6,11 @@ from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import Any
 
-from alerting.catalogue import Catalogue, Measure
-from alerting.findings import Finding
-from alerting.frames import CaseFrame, ObservationFrame, RiskFrame
-from alerting.periods import parse_period
-from alerting.records import CaseRecord, ObservationRecord, RiskRecord
+from alerting.model.catalogue import Catalogue, Measure
+from alerting.model.findings import Finding
+from alerting.model.frames import CaseFrame, ObservationFrame, RiskFrame
+from alerting.model.periods import parse_period
+from alerting.model.records import CaseRecord, ObservationRecord, RiskRecord
 from alerting.rules import RULE_TYPES, EvaluationContext, EvaluationData, RagScheme, Rule
 
 

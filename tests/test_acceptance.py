@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from alerting.cli import main
+from alerting.cli.main import main
 from tests.conftest import EXAMPLES, ROOT
 
 DATA = [

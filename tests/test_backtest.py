@@ -18,9 +18,9 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from alerting.cli import main
+from alerting.cli.main import main
+from alerting.config.ruleset import load_rules
 from alerting.pipeline import evaluate_stored
-from alerting.ruleset import load_rules
 from alerting.store import Store
 from tests.conftest import ROOT
 
@@ -376,7 +376,7 @@ def _spans_of(episodes: list[dict[str, object]]) -> set[tuple[object, ...]]:
 
 
 def _catalogue(target: float):
-    from alerting.catalogue import Catalogue, Measure
+    from alerting.model.catalogue import Catalogue, Measure
 
     measure = Measure.model_validate({
         "id": "m", "title": "M", "polarity": "bigger_is_better", "unit": "percent",
@@ -385,7 +385,7 @@ def _catalogue(target: float):
 
 
 def test_a_target_given_only_for_the_last_period_is_drawn_with_its_band():
-    from alerting.backtest_chart import Band, Point, series_chart
+    from alerting.authoring.backtest.chart import Band, Point, series_chart
 
     points = [Point(date(2021, 1, 31), 70.0, None), Point(date(2021, 2, 28), 72.0, None),
               Point(date(2021, 3, 31), 74.0, 80.0)]
@@ -396,10 +396,10 @@ def test_a_target_given_only_for_the_last_period_is_drawn_with_its_band():
 
 def test_compare_chart_draws_each_catalogues_own_targets_and_band():
     """Targets from the catalogue (none in the data) differ before and after the change."""
-    from alerting.backtest_html import measure_figure
-    from alerting.frames import ObservationFrame
-    from alerting.periods import parse_period
-    from alerting.records import ObservationRecord
+    from alerting.authoring.backtest.html import measure_figure
+    from alerting.model.frames import ObservationFrame
+    from alerting.model.periods import parse_period
+    from alerting.model.records import ObservationRecord
 
     frame = ObservationFrame.from_records(
         [ObservationRecord("m", parse_period(label), "A", value, None)

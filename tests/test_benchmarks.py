@@ -48,9 +48,9 @@ def test_duckdb_reference_finds_what_the_engine_finds(tmp_path: Path, seed: int)
     """The DuckDB yardstick counts the same tolerance breaches, decline breaches and decline
     warnings as the engine's starter rules, so its timing is of the same work."""
     pytest.importorskip("duckdb", reason="the DuckDB reference needs the bench extra")
+    from alerting.config.ruleset import load_rules
     from alerting.loading import load_path
     from alerting.pipeline import evaluate_stored
-    from alerting.ruleset import load_rules
     from alerting.store import Store
     from benchmarks.duckdb_reference import run_reference
     from benchmarks.generate import SCALES, generate

@@ -2,7 +2,7 @@
 
 import re
 
-from alerting.cli import build_parser, main
+from alerting.cli.main import build_parser, main
 from alerting.store import migrate
 from tests.conftest import ROOT
 
@@ -67,8 +67,8 @@ def test_config_interpolates_environment_variables(tmp_path, monkeypatch):
     """${VAR} and ${VAR:-default} are replaced; an unset variable without default is an error."""
     import pytest
 
-    from alerting.problems import ProblemsFound
-    from alerting.settings import load_settings
+    from alerting.config.settings import load_settings
+    from alerting.model.problems import ProblemsFound
 
     config = tmp_path / "service.yaml"
     config.write_text("database_url: ${DB_URL}\nauthority: ${LA:-Gloucestershire}\n")

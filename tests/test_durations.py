@@ -4,7 +4,7 @@ from datetime import date
 
 import pytest
 
-from alerting.durations import months_between, parse_duration
+from alerting.model.durations import months_between, parse_duration
 
 
 @pytest.mark.parametrize(("text", "as_of", "expected"), [

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from alerting.config.ruleset import load_rules
 from alerting.loading import TableKind, load_path
 from alerting.pipeline import evaluate_stored
-from alerting.ruleset import load_rules
 from alerting.store import Store
 from benchmarks.generate import SCALES, GeneratedData, generate, main
 

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from alerting.cli import main
-from alerting.commands import validate
-from alerting.settings import Settings
+from alerting.cli.commands import validate
+from alerting.cli.main import main
+from alerting.config.settings import Settings
 from tests.conftest import ROOT
 
 CATALOGUE = """\

@@ -4,7 +4,7 @@ from datetime import date
 
 import pytest
 
-from alerting.periods import PeriodError, PeriodKind, parse_period
+from alerting.model.periods import PeriodError, PeriodKind, parse_period
 
 
 @pytest.mark.parametrize(

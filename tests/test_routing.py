@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from alerting.cli import main
-from alerting.durations import parse_interval
-from alerting.problems import Problem, ProblemsFound
-from alerting.routing import Grouping, RouteSettings, Routing, load_routing
+from alerting.cli.main import main
+from alerting.model.durations import parse_interval
+from alerting.model.problems import Problem, ProblemsFound
+from alerting.routing.routes import Grouping, RouteSettings, Routing, load_routing
 from tests.conftest import ROOT
 
 RECIPIENTS = ROOT / "config" / "recipients.yaml"

@@ -6,15 +6,15 @@ from pathlib import Path
 
 import pytest
 
-from alerting.catalogue import Frequency
-from alerting.cli import main
-from alerting.periods import parse_period
-from alerting.problems import parse_yaml
+from alerting.authoring.testing.checks import RAISES
+from alerting.authoring.testing.runner import run_document
+from alerting.authoring.testing.series import parse_values, periods
+from alerting.cli.main import main
+from alerting.config.ruleset import load_rules
+from alerting.model.catalogue import Frequency
+from alerting.model.periods import parse_period
+from alerting.model.problems import parse_yaml
 from alerting.rules import RULE_TYPES
-from alerting.ruleset import load_rules
-from alerting.testing.checks import RAISES
-from alerting.testing.runner import run_document
-from alerting.testing.series import parse_values, periods
 from tests.conftest import RULES
 
 CATALOGUE = """\

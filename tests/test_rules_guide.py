@@ -9,12 +9,7 @@ from typing import Any
 import pytest
 from pydantic import BaseModel
 
-from alerting.catalogue import Frequency, Measure, Polarity, Tolerance, Unit
-from alerting.findings import Severity, Status
-from alerting.problems import parse_yaml
-from alerting.rule_tests import report
-from alerting.rules import RULE_TYPES, RagScheme, Rule, Selection
-from alerting.testing.model import (
+from alerting.authoring.testing.model import (
     CaseInput,
     ExpectedFinding,
     RiskInput,
@@ -22,7 +17,12 @@ from alerting.testing.model import (
     RuleTestFile,
     SeriesInput,
 )
-from alerting.testing.runner import FileResult, run_document
+from alerting.authoring.testing.runner import FileResult, run_document
+from alerting.cli.rule_tests import report
+from alerting.model.catalogue import Frequency, Measure, Polarity, Tolerance, Unit
+from alerting.model.findings import Severity, Status
+from alerting.model.problems import parse_yaml
+from alerting.rules import RULE_TYPES, RagScheme, Rule, Selection
 from tests.conftest import ROOT
 
 GUIDE = ROOT / "docs" / "rules.md"

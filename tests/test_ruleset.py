@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from alerting.ruleset import load_rules
+from alerting.config.ruleset import load_rules
 from tests.conftest import RULES
 
 GOOD = """\
@@ -139,7 +139,7 @@ measures:
 
 def test_polarity_accepts_the_words_reports_use():
     """'Bigger is Better', 'Low', 'Plan is Best' map to the polarity codes."""
-    from alerting.catalogue import Measure, Polarity
+    from alerting.model.catalogue import Measure, Polarity
 
     assert Measure(id="a", polarity="Bigger is Better").polarity is Polarity.BIGGER_IS_BETTER
     assert Measure(id="a", polarity="Low").polarity is Polarity.SMALLER_IS_BETTER
@@ -148,7 +148,7 @@ def test_polarity_accepts_the_words_reports_use():
 
 def test_tolerance_needs_exactly_one_kind():
     """absolute and relative together is ambiguous."""
-    from alerting.catalogue import Tolerance
+    from alerting.model.catalogue import Tolerance
 
     with pytest.raises(ValidationError, match="exactly one"):
         Tolerance(absolute=1, relative=0.05)

@@ -10,9 +10,7 @@ from typing import Any
 import pytest
 import yaml
 
-from alerting.cli import main
-from alerting.problems import Problem, ProblemsFound
-from alerting.silences import (
+from alerting.alerts.silences import (
     Silence,
     Silences,
     add_silence,
@@ -20,11 +18,13 @@ from alerting.silences import (
     load_silences,
     save_silences,
 )
+from alerting.cli.main import main
+from alerting.model.problems import Problem, ProblemsFound
 from tests.conftest import ROOT
 
 NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
 
-# The labels of one alert, as alerting.state.Alert.labels gives them.
+# The labels of one alert, as alerting.alerts.state.Alert.labels gives them.
 ALERT = {
     "alert": "three-period-decline|cin-visits-2|Cotswolds",
     "rule": "three-period-decline",
@@ -417,7 +417,7 @@ def test_add_does_not_overwrite_a_file_with_a_misspelt_top_level_key(tmp_path):
 @pytest.fixture
 def config(tmp_path, monkeypatch) -> Path:
     """A service config whose silences file is in tmp_path, with the clock frozen at NOW."""
-    monkeypatch.setattr("alerting.notice_commands.utc_now", lambda: NOW)
+    monkeypatch.setattr("alerting.cli.notices.utc_now", lambda: NOW)
     monkeypatch.delenv("CSC_ALERTING_DATABASE_URL", raising=False)
     path = tmp_path / "service.yaml"
     path.write_text(f"silences: {tmp_path / 'silences.yaml'}\n"

@@ -4,7 +4,7 @@ from datetime import date, datetime
 
 import pytest
 
-from alerting.values import ValueParseError, is_missing, parse_date, parse_int, parse_number
+from alerting.model.values import ValueParseError, is_missing, parse_date, parse_int, parse_number
 
 
 @pytest.mark.parametrize("marker", ["", " ", "?", "n/a", "N/A", "Not published", "not published",

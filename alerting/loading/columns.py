@@ -35,8 +35,8 @@ from alerting.loading.contract import (
     value_cell,
 )
 from alerting.loading.sources import CsvBatch, CsvTable, RawRow, csv_row
-from alerting.periods import Period
-from alerting.records import ObservationRecord
+from alerting.model.periods import Period
+from alerting.model.records import ObservationRecord
 from alerting.store.batches import ObservationColumns
 from alerting.store.store import RejectedRow
 

@@ -19,9 +19,9 @@ from enum import StrEnum
 from functools import lru_cache
 from typing import Any
 
-from alerting.periods import Period, PeriodError, PeriodKind, month_period, parse_period
-from alerting.records import CaseRecord, ObservationRecord, RiskRecord, risk_level
-from alerting.values import ValueParseError, parse_date, parse_int, parse_number, strip_html
+from alerting.model.periods import Period, PeriodError, PeriodKind, month_period, parse_period
+from alerting.model.records import CaseRecord, ObservationRecord, RiskRecord, risk_level
+from alerting.model.values import ValueParseError, parse_date, parse_int, parse_number, strip_html
 
 
 class TableKind(StrEnum):

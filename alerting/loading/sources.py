@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
-from alerting.problems import display_path
+from alerting.model.problems import display_path
 
 
 class SourceError(Exception):

@@ -20,9 +20,9 @@ import jinja2
 from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import escape
 
-from alerting.grouping import NoticeDraft
 from alerting.rendering.chart import trend_png
 from alerting.rendering.views import alert_view, count_view, summary_line, timestamp
+from alerting.routing.grouping import NoticeDraft
 from notifiers import ADAPTIVE_CARD, EMAIL, JSON, MESSAGE_CARD, InlineImage, Notice
 
 NOTICE_TEMPLATES = {

@@ -11,11 +11,11 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from alerting.catalogue import Polarity, Unit
-from alerting.durations import months_between
-from alerting.findings import Status
+from alerting.alerts.state import Alert, NotifyReason
+from alerting.model.catalogue import Polarity, Unit
+from alerting.model.durations import months_between
+from alerting.model.findings import Status
 from alerting.rendering.chart import sparkline
-from alerting.state import Alert, NotifyReason
 
 _SEVERITY_COLOUR = {"critical": "attention", "high": "attention", "medium": "warning",
                     "low": "accent", "info": "default"}

@@ -14,8 +14,11 @@ from alerting.rules.base import (
     Selection,
 )
 
+# Modules beside the rule types: their contract, wording, and the stage that runs them.
+_NOT_RULE_TYPES = {"base", "wording", "evaluation", "trends"}
+
 for _module in pkgutil.iter_modules(__path__):
-    if _module.name not in {"base", "wording"}:
+    if _module.name not in _NOT_RULE_TYPES:
         importlib.import_module(f"{__name__}.{_module.name}")
 
 __all__ = ["RULE_TYPES", "EvaluationContext", "EvaluationData", "RagScheme", "Rule", "Selection"]

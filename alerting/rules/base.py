@@ -18,9 +18,9 @@ import numpy as np
 import numpy.typing as npt
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from alerting.catalogue import Catalogue, Measure
-from alerting.findings import Finding, Severity
-from alerting.frames import CaseFrame, ObservationFrame, RiskFrame
+from alerting.model.catalogue import Catalogue, Measure
+from alerting.model.findings import Finding, Severity
+from alerting.model.frames import CaseFrame, ObservationFrame, RiskFrame
 
 RULE_TYPES: dict[str, type[Rule]] = {}
 

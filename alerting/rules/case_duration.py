@@ -13,8 +13,8 @@ from typing import Literal
 import numpy as np
 from pydantic import model_validator
 
-from alerting.durations import DurationField, months_between
-from alerting.findings import Finding, Status
+from alerting.model.durations import DurationField, months_between
+from alerting.model.findings import Finding, Status
 from alerting.rules.base import EvaluationContext, EvaluationData, Rule
 
 

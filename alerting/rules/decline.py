@@ -14,9 +14,9 @@ import numpy as np
 import numpy.typing as npt
 from pydantic import Field, model_validator
 
-from alerting.catalogue import Polarity
-from alerting.findings import Finding, Status
-from alerting.frames import ObservationFrame
+from alerting.model.catalogue import Polarity
+from alerting.model.findings import Finding, Status
+from alerting.model.frames import ObservationFrame
 from alerting.rules.base import EvaluationContext, EvaluationData, Rule
 from alerting.rules.wording import ordinal, period_noun, subject_line
 

@@ -11,11 +11,11 @@ from __future__ import annotations
 from datetime import date
 from typing import Literal
 
-from alerting.catalogue import Measure
-from alerting.durations import Duration, DurationField
-from alerting.findings import Finding, Status
-from alerting.frames import period_from
-from alerting.periods import month_period
+from alerting.model.catalogue import Measure
+from alerting.model.durations import Duration, DurationField
+from alerting.model.findings import Finding, Status
+from alerting.model.frames import period_from
+from alerting.model.periods import month_period
 from alerting.rules.base import EvaluationContext, EvaluationData, Rule
 from alerting.rules.wording import subject_line
 

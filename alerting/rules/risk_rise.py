@@ -10,8 +10,8 @@ from typing import Literal
 import numpy as np
 from pydantic import Field
 
-from alerting.findings import Finding, Status
-from alerting.records import risk_level
+from alerting.model.findings import Finding, Status
+from alerting.model.records import risk_level
 from alerting.rules.base import EvaluationContext, EvaluationData, Rule
 
 

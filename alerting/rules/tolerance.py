@@ -12,10 +12,10 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 
-from alerting.catalogue import Catalogue, Polarity
-from alerting.findings import Finding, Status
-from alerting.frames import ObservationFrame
-from alerting.records import ObservationExtras
+from alerting.model.catalogue import Catalogue, Polarity
+from alerting.model.findings import Finding, Status
+from alerting.model.frames import ObservationFrame
+from alerting.model.records import ObservationExtras
 from alerting.rules.base import EvaluationContext, EvaluationData, RagScheme, Rule
 from alerting.rules.wording import comparator_phrase, subject_line
 

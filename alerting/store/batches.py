@@ -8,7 +8,7 @@ from dataclasses import dataclass, fields
 from datetime import date
 from typing import Any
 
-from alerting.records import ObservationRecord
+from alerting.model.records import ObservationRecord
 
 
 def comparators_text(comparators: Mapping[str, float]) -> str | None:

@@ -24,7 +24,7 @@ def _config(connection: sa.Connection) -> Config:
 def upgrade(engine: sa.Engine, revision: str = "head") -> None:
     """Upgrade the schema. Processes starting together (two workers on a new database)
     take turns under a lock; the second finds the schema already at head."""
-    from alerting.locks import cycle_lock
+    from alerting.store.locks import cycle_lock
 
     if revision == "head" and current_revision(engine) == head_revision():
         return

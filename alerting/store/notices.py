@@ -17,8 +17,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from alerting.findings import Severity, Status
-from alerting.state import Alert, AlertState, Notified, NotifyReason
+from alerting.alerts.state import Alert, AlertState, Notified, NotifyReason
+from alerting.model.findings import Severity, Status
 from alerting.store.schema import alerts, delivery_attempts, notices, notification_log
 from notifiers import Notice
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from alerting.frames import (
+from alerting.model.frames import (
     ChunkEncoder,
     ExtrasLookup,
     FloatArray,
@@ -16,7 +16,7 @@ from alerting.frames import (
     ObservationFrame,
     kind_code,
 )
-from alerting.periods import PeriodKind
+from alerting.model.periods import PeriodKind
 
 
 class ObservationChunks:

@@ -18,14 +18,14 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from alerting.catalogue import Catalogue
-from alerting.frames import (
+from alerting.model.catalogue import Catalogue
+from alerting.model.frames import (
     CaseFrame,
     ObservationFrame,
     RiskFrame,
     kind_code,
 )
-from alerting.records import CaseRecord, ObservationExtras, ObservationRecord, RiskRecord
+from alerting.model.records import CaseRecord, ObservationExtras, ObservationRecord, RiskRecord
 from alerting.store import migrate
 from alerting.store.batches import ObservationColumns
 from alerting.store.bulk import Columns, collector_paused, lock_for_save, stage, staging_table
@@ -285,7 +285,7 @@ class Store(NoticeStore, ServiceStore):
         return found
 
     def risk_frame(self) -> RiskFrame:
-        from alerting.frames import period_from
+        from alerting.model.frames import period_from
 
         with self.engine.connect() as conn:
             rows = conn.execute(sa.select(risk_scores)).all()

@@ -19,8 +19,8 @@ from alerting.loading.contract import (
     parse_observation,
     parse_risk,
 )
-from alerting.periods import PeriodKind, month_period
-from alerting.records import CaseRecord, ObservationRecord, RiskRecord
+from alerting.model.periods import PeriodKind, month_period
+from alerting.model.records import CaseRecord, ObservationRecord, RiskRecord
 
 ANNEX_A = ("Child Unique ID", "Child Protection Plan Start Date",
            "Child Protection Plan End Date", "Initial Category of Abuse",

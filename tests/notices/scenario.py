@@ -8,14 +8,14 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from alerting.periods import parse_period
+from alerting.alerts.silences import load_silences
+from alerting.config.ruleset import RuleSet, load_rules
+from alerting.config.settings import DeliverySettings, Settings
+from alerting.model.periods import parse_period
+from alerting.model.records import CaseRecord, ObservationRecord
 from alerting.pipeline import Notifying, NotifyOutcome, notify
-from alerting.records import CaseRecord, ObservationRecord
 from alerting.rendering.render import Renderer, ServiceInfo
-from alerting.routing import load_routing
-from alerting.ruleset import RuleSet, load_rules
-from alerting.settings import DeliverySettings, Settings
-from alerting.silences import load_silences
+from alerting.routing.routes import load_routing
 from alerting.store import Store
 
 MEASURES = """

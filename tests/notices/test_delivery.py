@@ -21,8 +21,8 @@ import sqlalchemy as sa
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from alerting.delivery import DispatchReport, backoff, dispatch, notifier_factory
-from alerting.settings import DeliverySettings
+from alerting.config.settings import DeliverySettings
+from alerting.delivery.dispatch import DispatchReport, backoff, dispatch, notifier_factory
 from alerting.store import Store
 from alerting.store.notices import AttemptOutcome
 from notifiers import Notice
@@ -447,7 +447,7 @@ def killed(*args, **kwargs):
     os.kill(os.getpid(), signal.SIGKILL)  # after the outbox commit, before any send
 
 alerting.pipeline.deliver_outbox = killed
-from alerting.cli import main
+from alerting.cli.main import main
 sys.exit(main(sys.argv[1:]))
 """
 

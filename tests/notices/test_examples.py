@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from alerting.cli import main
+from alerting.cli.main import main
 from tests.conftest import ROOT
 from tests.notices.test_rendering import validate_card
 

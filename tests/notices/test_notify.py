@@ -6,8 +6,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from alerting.silences import Silence, add_silence, expire_silence
-from alerting.state import AlertState
+from alerting.alerts.silences import Silence, add_silence, expire_silence
+from alerting.alerts.state import AlertState
 from tests.notices.conftest import bodies, messages
 from tests.notices.scenario import Council
 from tests.notifiers.helpers import SmtpServer

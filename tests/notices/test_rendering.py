@@ -11,12 +11,12 @@ from typing import Any
 import pytest
 from pytest_httpserver import HTTPServer
 
-from alerting.findings import Finding, Severity, Status
-from alerting.grouping import NoticeDraft
+from alerting.alerts.state import NotifyReason, update_alerts
+from alerting.model.findings import Finding, Severity, Status
 from alerting.rendering.render import Renderer, ServiceInfo, TemplateProblem
 from alerting.rendering.views import ChildCount, DueAlert
-from alerting.routing import Receiver
-from alerting.state import NotifyReason, update_alerts
+from alerting.routing.grouping import NoticeDraft
+from alerting.routing.routes import Receiver
 from notifiers import ADAPTIVE_CARD, EMAIL, JSON, MESSAGE_CARD
 from tests.conftest import ROOT
 from tests.notices.scenario import Council

@@ -8,8 +8,8 @@ from datetime import timedelta
 import pytest
 from pytest_httpserver import HTTPServer
 
-from alerting.delivery import backoff
-from alerting.settings import DeliverySettings
+from alerting.config.settings import DeliverySettings
+from alerting.delivery.dispatch import backoff
 from tests.notices.scenario import Council
 from tests.notices.test_delivery import deliver, teams_council, teams_entry
 

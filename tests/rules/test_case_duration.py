@@ -2,8 +2,8 @@
 
 from datetime import date
 
-from alerting.findings import Status
-from alerting.records import CaseRecord
+from alerting.model.findings import Status
+from alerting.model.records import CaseRecord
 from tests.helpers import data, rule, run
 
 AS_OF = date(2019, 8, 31)

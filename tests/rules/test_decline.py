@@ -4,7 +4,7 @@ from datetime import date
 
 import pytest
 
-from alerting.findings import Status
+from alerting.model.findings import Status
 from alerting.rules.decline import run_lengths
 from tests.helpers import data, measure, rule, run, series
 

@@ -4,8 +4,8 @@ from datetime import date
 
 import pytest
 
-from alerting.periods import parse_period
-from alerting.records import RiskRecord
+from alerting.model.periods import parse_period
+from alerting.model.records import RiskRecord
 from tests.helpers import data, rule, run
 
 AS_OF = date(2021, 9, 30)

@@ -13,8 +13,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from alerting.service import Service
-from alerting.settings import Settings
+from alerting.config.settings import Settings
+from alerting.service.run import Service
 from alerting.store import Store
 from alerting.store.service import RunRecord
 

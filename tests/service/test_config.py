@@ -11,10 +11,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from alerting.cli import main
-from alerting.problems import Problem, ProblemsFound
-from alerting.schedules import cron_trigger
-from alerting.settings import load_settings
+from alerting.cli.main import main
+from alerting.config.schedules import cron_trigger
+from alerting.config.settings import load_settings
+from alerting.model.problems import Problem, ProblemsFound
 from tests.conftest import ROOT
 
 LONDON = ZoneInfo("Europe/London")

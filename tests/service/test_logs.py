@@ -13,9 +13,9 @@ import pytest
 import structlog
 from pytest_httpserver import HTTPServer
 
-from alerting import logs
-from alerting.cli import main
-from alerting.logs import configure_logging, register_secrets
+from alerting.cli.main import main
+from alerting.service import logs
+from alerting.service.logs import configure_logging, register_secrets
 from alerting.store import Store
 from tests.conftest import ROOT
 from tests.notifiers.helpers import (
@@ -141,7 +141,7 @@ def test_registered_smtp_password_is_masked_everywhere(monkeypatch: pytest.Monke
 
 def test_password_env_named_by_the_config_is_registered(monkeypatch: pytest.MonkeyPatch) -> None:
     """The SMTP password is secret even when its variable's name does not look secret."""
-    from alerting.settings import Settings
+    from alerting.config.settings import Settings
 
     monkeypatch.setenv("MAIL_LOGIN_PW", SMTP_SECRET)
     settings = Settings.model_validate({"notifiers": {"email": {

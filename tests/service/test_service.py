@@ -15,13 +15,13 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from alerting.locks import cycle_lock
-from alerting.schedules import cron_trigger, last_fire
-from alerting.state import AlertState
-from alerting.status import HEALTHY, UNHEALTHY, WARNING, check_health
+from alerting.alerts.state import AlertState
+from alerting.config.schedules import cron_trigger, last_fire
+from alerting.service.status import HEALTHY, UNHEALTHY, WARNING, check_health
+from alerting.service.worker import Worker
 from alerting.store import Store
+from alerting.store.locks import cycle_lock
 from alerting.store.service import RunRecord, WorkerBeat
-from alerting.worker import Worker
 from tests.notices.conftest import messages
 from tests.notifiers.helpers import SmtpServer
 from tests.service.scenario import RULES, Scene

@@ -12,10 +12,10 @@ import numpy as np
 import pytest
 import sqlalchemy as sa
 
-from alerting.frames import ObservationFrame
 from alerting.loading import load_path
-from alerting.periods import parse_period
-from alerting.records import CaseRecord, ObservationExtras, ObservationRecord, RiskRecord
+from alerting.model.frames import ObservationFrame
+from alerting.model.periods import parse_period
+from alerting.model.records import CaseRecord, ObservationExtras, ObservationRecord, RiskRecord
 from alerting.store import SaveCounts, Store
 from alerting.store import store as store_module
 from alerting.store.batches import ObservationColumns

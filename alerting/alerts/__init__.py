@@ -1,0 +1,1 @@
+"""Alert state across runs, and the silences that mute alerts."""

@@ -1,0 +1,1 @@
+"""`alerting backtest`: replay the rules over the stored history, and its reports."""

@@ -1,0 +1,263 @@
+"""`alerting explain`: why a rule fired or did not for one subject, in plain English.
+
+It runs the real engine for the one rule as of the date with every rating kept (not only the
+exceptions), picks the findings for the subject and area, and has `explain_text` retell each
+one. Silences are the ones in force today, whatever the as-of date.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from alerting.alerts.silences import Silences, load_silences
+from alerting.authoring.explaining import explain, plural_kind, selection_mismatch, silence_sentence
+from alerting.authoring.explaining.facts import (
+    Look,
+    Plan,
+    Point,
+    Probe,
+    child_plans,
+    close_ids,
+    find_id,
+    measure_areas,
+    risk_points,
+    series_points,
+)
+from alerting.config.ruleset import RuleSet, load_rules
+from alerting.config.settings import Settings
+from alerting.model.catalogue import Measure
+from alerting.model.findings import Finding, alert_identity
+from alerting.pipeline import evaluate_data, read_data
+from alerting.rules import EvaluationContext, EvaluationData, RagScheme, Rule
+from alerting.rules.evaluation import evaluate
+from alerting.store import Store
+
+_SINGULAR = {"measures": "measure", "risks": "strategic risk", "cases": "child"}
+
+
+class ExplainError(Exception):
+    """Bad input: an unknown rule, subject or area (exit 2)."""
+
+
+def _suggest(wanted: str, known: Sequence[str]) -> str:
+    close = close_ids(wanted, known)
+    return f" (did you mean {', '.join(close)}?)" if close else ""
+
+
+def find_rule(ruleset: RuleSet, wanted: str) -> Rule:
+    ids = [r.id for r in ruleset.rules]
+    found = find_id(wanted, ids)
+    if found is None:
+        raise ExplainError(f"no rule '{wanted}' in the rule files{_suggest(wanted, ids)}")
+    return next(r for r in ruleset.rules if r.id == found)
+
+
+def subject_ids(data: EvaluationData) -> dict[str, list[str]]:
+    """Every id a rule could look at, by what rules apply to."""
+    measures = sorted(set(data.catalogue.measures) | set(data.observations.measure_ids))
+    return {"measures": measures, "risks": list(data.risks.risk_ids),
+            "cases": sorted({str(c) for c in data.cases.child_id})}
+
+
+def find_subject(ruleset: RuleSet, rule: Rule, wanted: str, data: EvaluationData) -> str:
+    ids = subject_ids(data)
+    found = find_id(wanted, ids[rule.applies_to])
+    if found is not None:
+        return found
+    for kind, known in ids.items():
+        other = find_id(wanted, known)
+        if other is not None:
+            fitting = [r.id for r in ruleset.rules if r.applies_to == kind]
+            raise ExplainError(
+                f"rule '{rule.id}' looks at {plural_kind(rule.applies_to)}, and '{other}' is a "
+                f"{_SINGULAR[kind]}; rules that look at {plural_kind(kind)}: "
+                f"{', '.join(fitting) or 'none'}")
+    where = {"measures": "the catalogue or the stored data", "risks": "the risk register data",
+             "cases": "the case records"}[rule.applies_to]
+    raise ExplainError(f"no {_SINGULAR[rule.applies_to]} '{wanted}' in {where}"
+                       f"{_suggest(wanted, ids[rule.applies_to])}")
+
+
+@dataclass(frozen=True)
+class Explaining:
+    """One explain request once the rule, subject and data are known."""
+
+    ruleset: RuleSet
+    rule: Rule
+    subject: str
+    as_of: date
+    scheme: RagScheme
+    data: EvaluationData
+    findings: tuple[Finding, ...]  # the rule's findings for the subject, every rating
+
+    def probe(self, area: str | None) -> Probe:
+        """Evaluate a variant of the rule (e.g. a lower threshold) with the real engine."""
+        def run(variant: Rule) -> Finding | None:
+            context = EvaluationContext(self.as_of, self.scheme, include_all=True)
+            found = evaluate([variant.model_copy(update={"enabled": True})], self.data, context)
+            return next((f for f in found.findings
+                         if f.subject == self.subject and f.area == area), None)
+        return run
+
+    def look(self, area: str | None, finding: Finding | None, *,
+             labels: Mapping[str, str] | None = None, measure: Measure | None = None,
+             catalogued: bool = True, points: tuple[Point, ...] = (),
+             other_areas: tuple[str, ...] = (), plan: Plan | None = None,
+             risk_title: str = "") -> Look:
+        return Look(rule=self.rule, as_of=self.as_of, subject=self.subject, area=area,
+                    finding=finding, measure=measure,
+                    catalogued=catalogued, risk_title=risk_title, points=points, plan=plan,
+                    other_areas=other_areas, probe=self.probe(area),
+                    labels=labels if labels is not None else {})
+
+
+def _finding_in(findings: Sequence[Finding], area: str | None) -> Finding | None:
+    return next((f for f in findings if f.area == area), None)
+
+
+def measure_looks(job: Explaining, area: str | None) -> list[Look]:
+    data, rule = job.data, job.rule
+    measure = data.catalogue.get(job.subject)
+    areas = measure_areas(data.observations, job.subject)
+    catalogued = job.subject in data.catalogue
+
+    def labels(area_name: str | None) -> dict[str, str]:
+        return rule.finding_labels(measure=measure.id, area=area_name,
+                                   service_area=measure.service_area)
+
+    whole = job.look(None, _finding_in(job.findings, None), labels=labels(None),
+                     measure=measure, catalogued=catalogued)
+    if selection_mismatch(whole) or not areas:
+        return [whole]  # not selected at all, or no data in any area
+    if area is not None:
+        matched = find_id(area, areas)
+        if matched is None:
+            known = find_id(area, data.observations.areas)
+            if known is None:
+                raise ExplainError(f"no area '{area}' in the stored data"
+                                   f"{_suggest(area, data.observations.areas)}")
+            return [job.look(known, None, labels=labels(known), measure=measure,
+                             catalogued=catalogued, other_areas=tuple(areas))]
+        areas = [matched]
+    looks = []
+    for name in areas:
+        finding = _finding_in(job.findings, name)
+        looks.append(job.look(
+            name, finding, labels=finding.labels if finding else labels(name), measure=measure,
+            catalogued=catalogued, points=series_points(data.observations, job.subject, name)))
+    return looks
+
+
+def risk_looks(job: Explaining, area: str | None) -> list[Look]:
+    if area is not None:
+        print("note: strategic risks have no area; --area is ignored", file=sys.stderr)
+    risks = job.data.risks
+    finding = _finding_in(job.findings, None)
+    labels = finding.labels if finding else job.rule.finding_labels(
+        risk=job.subject, owner=risks.owners.get(job.subject))
+    return [job.look(None, finding, points=risk_points(risks, job.subject),
+                     risk_title=risks.titles.get(job.subject, ""), labels=labels)]
+
+
+def case_looks(job: Explaining, area: str | None) -> list[Look]:
+    plans = child_plans(job.data.cases, job.subject)
+    if area is not None:
+        held = [p for p in plans if find_id(area, [p.team, p.locality or ""]) is not None]
+        if not held:
+            cases = job.data.cases
+            places = sorted({str(t) for t in cases.team} | {str(x) for x in cases.locality if x})
+            if find_id(area, places) is None:
+                raise ExplainError(f"no team or locality '{area}' in the case records"
+                                   f"{_suggest(area, places)}")
+            raise ExplainError(f"child {job.subject} has no plan held by '{area}' (its plans "
+                               f"are held by {', '.join(sorted({p.team for p in plans}))})")
+        plans = tuple(held)
+    looks = []
+    for plan in plans:
+        finding = next((f for f in job.findings if f.area == plan.team
+                        and str(f.details.get("start_date")) == plan.start.isoformat()), None)
+        labels = finding.labels if finding else job.rule.finding_labels(
+            team=plan.team, locality=plan.locality, child=job.subject, plan_type=plan.plan_type)
+        looks.append(job.look(plan.team, finding, plan=plan, labels=labels))
+    return looks
+
+
+_LOOKS = {"measures": measure_looks, "risks": risk_looks, "cases": case_looks}
+
+
+def alert_labels(look: Look) -> dict[str, str]:
+    """The labels silences see, as the pipeline gives them (with the alert's identity)."""
+    labels = dict(look.finding.labels) if look.finding else dict(look.labels)
+    labels.setdefault("alert", alert_identity(look.rule.id, look.subject, look.area))
+    return labels
+
+
+def with_silences(look: Look, silences: Silences, now: datetime) -> str:
+    """The paragraph for a look, with what today's silences do to it."""
+    text = explain(look)
+    if selection_mismatch(look):
+        return text
+    matching = [s for s in silences.silences if s.matches(alert_labels(look))]
+    active = next((s for s in matching if s.is_active(now)), None)
+    inactive = [s for s in matching if s is not active and not s.is_active(now)]
+    sentence = silence_sentence(look, active, inactive, now)
+    return f"{text} {sentence}" if sentence else text
+
+
+def _engine_rules(ruleset: RuleSet, rule: Rule) -> RuleSet:
+    """The rule set with this rule enabled, so a disabled rule can say what it would find."""
+    if rule.enabled:
+        return ruleset
+    return replace(ruleset, rules=tuple(r.model_copy(update={"enabled": True}) if r is rule
+                                        else r for r in ruleset.rules))
+
+
+def _rule_file(ruleset: RuleSet, rule: Rule) -> str:
+    return next((o.file for o in ruleset.files if rule in o.rules), "its rule file")
+
+
+def explain_command(args: argparse.Namespace, settings: Settings) -> int:
+    ruleset = load_rules(args.rules or settings.rule_paths())
+    for problem in ruleset.problems:
+        print(problem, file=sys.stderr)
+    today = datetime.now(settings.zone()).date()
+    as_of: date = args.as_of or today
+    silences = load_silences(Path(settings.silences))
+    for problem in silences.problems:
+        print(problem, file=sys.stderr)
+    try:
+        rule = find_rule(ruleset, args.rule)
+        store = Store.open(settings.database_url)
+        try:
+            data = read_data(store, ruleset)
+        finally:
+            store.close()
+        subject = find_subject(ruleset, rule, args.subject, data)
+        evaluation = evaluate_data(_engine_rules(ruleset, rule), data, as_of,
+                                   settings.rag_scheme, include_all=True, only={rule.id})
+        for failure in evaluation.failures:
+            print(f"rule '{failure.rule}' failed: {failure.error}", file=sys.stderr)
+        if evaluation.failures:
+            return 1
+        job = Explaining(ruleset, rule, subject, as_of, settings.rag_scheme, data,
+                         tuple(f for f in evaluation.findings if f.subject == subject))
+        looks = _LOOKS[rule.applies_to](job, args.area)
+    except ExplainError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if not rule.enabled:
+        print(f"Rule {rule.id} is disabled (enabled: false in {_rule_file(ruleset, rule)}), so "
+              "it finds nothing and sends nothing. Were it enabled:\n")
+    now = datetime.now(UTC)
+    print("\n\n".join(with_silences(look, silences, now) for look in looks))
+    mentioned = any(look.fired or any(s.matches(alert_labels(look)) for s in silences.silences)
+                    for look in looks if not selection_mismatch(look))
+    if as_of != today and mentioned:
+        print(f"\nSilences are as they stand today ({today.isoformat()}), not as of "
+              f"{as_of.isoformat()}: a silence in force on that date may since have ended.")
+    return 0

@@ -1,0 +1,1 @@
+"""`alerting validate`'s warnings: rule files and routes."""

@@ -1,0 +1,1 @@
+"""What users configure: the service settings, the rule set and the schedules."""

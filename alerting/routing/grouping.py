@@ -1,0 +1,105 @@
+"""Grouping: which notices a run sends, and what each holds.
+
+Every alert is routed; for each receiver `why_notify` decides whether a notice is due.
+By default a receiver gets one digest per run, most severe first; a route with
+`group: each` sends one notice per alert. Child-level alerts go in detail only to receivers
+entitled to that team's children; every other receiver gets counts per rule and team.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from alerting.alerts.state import Alert, AlertState, Notified, NotifyReason, notified, why_notify
+from alerting.rendering.views import ChildCount, DueAlert
+from alerting.routing.routes import Grouping, Receiver, Routing
+
+
+@dataclass(frozen=True)
+class NoticeDraft:
+    """What one notice to one receiver will say, before it is rendered for a channel."""
+
+    receiver: Receiver
+    alerts: tuple[DueAlert, ...]
+    child_counts: tuple[ChildCount, ...] = ()
+    still_open: int = 0
+    templates: Mapping[str, str] = field(default_factory=dict)
+    rule_titles: Mapping[str, str] = field(default_factory=dict)
+    rule_templates: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class NoticePlan:
+    drafts: tuple[NoticeDraft, ...]
+    notified: tuple[Notified, ...]
+
+
+def _most_severe_first(due: DueAlert) -> tuple[bool, int, int, str, str]:
+    alert = due.alert
+    return (due.reason is NotifyReason.RESOLVED, -alert.severity.rank, -alert.level,
+            alert.rule, alert.identity)
+
+
+@dataclass
+class _Box:
+    """One receiver's due alerts under one route's grouping and templates."""
+
+    receiver: Receiver
+    templates: Mapping[str, str]
+    digest: list[DueAlert] = field(default_factory=list)
+    each: list[DueAlert] = field(default_factory=list)
+    counts: Counter[tuple[str, str, NotifyReason]] = field(default_factory=Counter)
+
+
+def plan_notices(alerts: Iterable[Alert], log: Mapping[tuple[str, str], Notified],
+                 routing: Routing, now: datetime, *,
+                 rule_titles: Mapping[str, str] | None = None,
+                 rule_templates: Mapping[str, Mapping[str, str]] | None = None) -> NoticePlan:
+    """Route every alert, decide what each receiver is due, and group it into drafts."""
+    boxes: dict[tuple[str, tuple[tuple[str, str], ...]], _Box] = {}
+    open_alerts: Counter[str] = Counter()
+    due_firing: Counter[str] = Counter()
+    entries: list[Notified] = []
+    for alert in alerts:
+        for settings in routing.routes_for(alert.labels):
+            receiver = routing.receiver(settings.receiver)
+            if alert.state is AlertState.FIRING and alert.silenced_by is None:
+                open_alerts[receiver.name] += 1
+            reason = why_notify(alert, log.get((receiver.name, alert.identity)),
+                                repeat_interval=settings.repeat_interval,
+                                send_resolved=settings.send_resolved, now=now)
+            if reason is None:
+                continue
+            entries.append(notified(receiver.name, alert, reason, now))
+            if reason is not NotifyReason.RESOLVED:
+                due_firing[receiver.name] += 1
+            templates = dict(settings.templates or {})
+            key = (receiver.name, tuple(sorted(templates.items())))
+            box = boxes.setdefault(key, _Box(receiver, templates))
+            team = alert.area or ""
+            if alert.child_level and not receiver.may_see_children_of(team):
+                box.counts[(alert.rule, team, reason)] += 1
+            elif settings.group is Grouping.EACH:
+                box.each.append(DueAlert(alert, reason))
+            else:
+                box.digest.append(DueAlert(alert, reason))
+    drafts: list[NoticeDraft] = []
+    titles = dict(rule_titles or {})
+    partials = dict(rule_templates or {})
+    for box in boxes.values():
+        name = box.receiver.name
+        still_open = max(open_alerts[name] - due_firing[name], 0)
+        for due in sorted(box.each, key=_most_severe_first):
+            drafts.append(NoticeDraft(box.receiver, (due,), templates=box.templates,
+                                      rule_titles=titles, rule_templates=partials))
+        if box.digest or box.counts:
+            counts = tuple(ChildCount(rule, team, reason, n)
+                           for (rule, team, reason), n in sorted(box.counts.items(),
+                                                                  key=lambda kv: kv[0][:2]))
+            drafts.append(NoticeDraft(box.receiver,
+                                      tuple(sorted(box.digest, key=_most_severe_first)),
+                                      counts, still_open, box.templates, titles, partials))
+    return NoticePlan(tuple(drafts), tuple(entries))
