@@ -31,8 +31,7 @@ from alerting.pipeline import (
     with_trends,
 )
 from alerting.rendering.render import Renderer, ServiceInfo, TemplateProblem
-from alerting.rendering.views import DueAlert
-from alerting.routing.grouping import NoticeDraft
+from alerting.routing.grouping import DueAlert, NoticeDraft
 from alerting.routing.routes import Receiver, Routing, load_routing
 from alerting.store import Store
 from alerting.store.locks import cycle_lock

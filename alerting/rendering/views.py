@@ -7,36 +7,18 @@ alerts carry the child id, plan start, time on plan and allocated worker, never 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from alerting.alerts.state import Alert, NotifyReason
+from alerting.alerts.state import NotifyReason
 from alerting.model.catalogue import Polarity, Unit
 from alerting.model.durations import months_between
 from alerting.model.findings import Status
 from alerting.rendering.chart import sparkline
+from alerting.routing.grouping import ChildCount, DueAlert
 
 _SEVERITY_COLOUR = {"critical": "attention", "high": "attention", "medium": "warning",
                     "low": "accent", "info": "default"}
-
-
-@dataclass(frozen=True)
-class DueAlert:
-    """An alert a receiver is due to hear about, and why."""
-
-    alert: Alert
-    reason: NotifyReason
-
-
-@dataclass(frozen=True)
-class ChildCount:
-    """Child-level alerts a receiver may not see in detail: counted per rule, team and reason."""
-
-    rule: str
-    team: str
-    reason: NotifyReason
-    count: int
 
 
 def _unit(details: Mapping[str, Any]) -> Unit | None:

@@ -14,8 +14,26 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from alerting.alerts.state import Alert, AlertState, Notified, NotifyReason, notified, why_notify
-from alerting.rendering.views import ChildCount, DueAlert
 from alerting.routing.routes import Grouping, Receiver, Routing
+
+
+@dataclass(frozen=True)
+class DueAlert:
+    """An alert a receiver is due to hear about, and why."""
+
+    alert: Alert
+    reason: NotifyReason
+
+
+@dataclass(frozen=True)
+class ChildCount:
+    """Child-level alerts a receiver may not see in detail: counted per rule, team and reason."""
+
+    rule: str
+    team: str
+    reason: NotifyReason
+    count: int
+
 
 
 @dataclass(frozen=True)

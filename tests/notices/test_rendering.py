@@ -14,8 +14,7 @@ from pytest_httpserver import HTTPServer
 from alerting.alerts.state import NotifyReason, update_alerts
 from alerting.model.findings import Finding, Severity, Status
 from alerting.rendering.render import Renderer, ServiceInfo, TemplateProblem
-from alerting.rendering.views import ChildCount, DueAlert
-from alerting.routing.grouping import NoticeDraft
+from alerting.routing.grouping import ChildCount, DueAlert, NoticeDraft
 from alerting.routing.routes import Receiver
 from notifiers import ADAPTIVE_CARD, EMAIL, JSON, MESSAGE_CARD
 from tests.conftest import ROOT
