@@ -20,6 +20,7 @@ from alerting.config.ruleset import RuleSet
 from alerting.config.settings import Settings
 from alerting.delivery.dispatch import DispatchReport, dispatch, notifier_factory
 from alerting.loading import LoadReport, load_path
+from alerting.model.clock import utc_now
 from alerting.model.findings import Finding
 from alerting.rendering.render import Renderer
 from alerting.routing.grouping import NoticeDraft, plan_notices
@@ -28,7 +29,6 @@ from alerting.rules import EvaluationContext, EvaluationData, RagScheme, Rule
 from alerting.rules.evaluation import Evaluation, evaluate
 from alerting.rules.trends import recent_trends
 from alerting.store import Store
-from alerting.store.store import utc_now
 from notifiers import EMAIL, NOTIFIERS, Notice
 
 

@@ -19,6 +19,7 @@ from alerting.alerts.silences import (
 from alerting.alerts.state import NotifyReason, update_alerts
 from alerting.config.ruleset import RuleSet, load_rules
 from alerting.config.settings import Settings
+from alerting.model.clock import utc_now
 from alerting.model.durations import interval_text, parse_duration, parse_interval
 from alerting.model.problems import ProblemsFound
 from alerting.pipeline import (
@@ -35,7 +36,6 @@ from alerting.routing.grouping import DueAlert, NoticeDraft
 from alerting.routing.routes import Receiver, Routing, load_routing
 from alerting.store import Store
 from alerting.store.locks import cycle_lock
-from alerting.store.store import utc_now
 
 
 def today() -> date:

@@ -13,6 +13,7 @@ from alerting.alerts.silences import load_silences
 from alerting.config.ruleset import load_rules
 from alerting.config.schedules import next_fire
 from alerting.config.settings import Settings
+from alerting.model.clock import utc_now
 from alerting.model.durations import interval_text
 from alerting.model.problems import Problem, ProblemsFound
 from alerting.routing.routes import Routing, load_routing
@@ -20,7 +21,6 @@ from alerting.service.run import MANUAL_JOB, Service, default_worker_name
 from alerting.service.status import UNHEALTHY, WARNING, check_health, health_text
 from alerting.store import Store
 from alerting.store.service import DEGRADED, OK, RunRecord
-from alerting.store.store import utc_now
 
 
 def run_command(args: argparse.Namespace, settings: Settings) -> int:

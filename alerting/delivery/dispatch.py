@@ -28,8 +28,9 @@ import sqlalchemy as sa
 import structlog
 
 from alerting.config.settings import DeliverySettings
+from alerting.model.clock import utc_now
 from alerting.store.notices import AttemptOutcome, OutboxEntry
-from alerting.store.store import Store, utc_now
+from alerting.store.store import Store
 from notifiers import NOTIFIERS, ChannelOptions, DeliveryResult, Notifier
 
 log = structlog.get_logger(__name__)

@@ -26,6 +26,7 @@ from alerting.alerts.silences import load_silences
 from alerting.alerts.state import Change
 from alerting.config.settings import Settings
 from alerting.delivery.dispatch import DispatchReport
+from alerting.model.clock import utc_now
 from alerting.model.problems import ProblemsFound
 from alerting.pipeline import Notifying, deliver_outbox, notify, rule_ids
 from alerting.rendering.render import Renderer, ServiceInfo
@@ -52,7 +53,6 @@ from alerting.store.service import (
     RunRecord,
     WorkerBeat,
 )
-from alerting.store.store import utc_now
 
 log = structlog.get_logger(__name__)
 

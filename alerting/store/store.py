@@ -10,15 +10,16 @@ one is kept as a revision.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 
 from alerting.model.catalogue import Catalogue
+from alerting.model.clock import Clock, utc_now
 from alerting.model.frames import (
     CaseFrame,
     ObservationFrame,
@@ -41,13 +42,8 @@ from alerting.store.schema import (
 )
 from alerting.store.service import ServiceStore
 
-Clock = Callable[[], datetime]
 _BOOKKEEPING = frozenset({"id", "source", "loaded_at", "revision"})
 _READ_ROWS = 50_000
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass(frozen=True)
