@@ -96,7 +96,8 @@ def load(args: argparse.Namespace, settings: Settings) -> int:
     return 1 if failed else 0
 
 
-def evaluate(args: argparse.Namespace, settings: Settings, *, clock: Clock = utc_now) -> int:
+def evaluate(args: argparse.Namespace, settings: Settings, *, clock: Clock | None = None) -> int:
+    clock = clock or utc_now  # read when called, so a test can set the time
     ruleset = _rules(args.rules, settings)
     for problem in ruleset.problems:
         print(problem, file=sys.stderr)

@@ -69,7 +69,8 @@ def notifying(settings: Settings) -> Notifying:
 
 
 def notify_command(args: argparse.Namespace, settings: Settings, *,
-                   clock: Clock = utc_now) -> int:
+                   clock: Clock | None = None) -> int:
+    clock = clock or utc_now  # read when called, so a test can set the time
     try:
         setup = notifying(settings)
     except ProblemsFound as exc:
@@ -109,8 +110,9 @@ def notify_command(args: argparse.Namespace, settings: Settings, *,
 
 
 def preview_command(args: argparse.Namespace, settings: Settings, *,
-                    clock: Clock = utc_now) -> int:
+                    clock: Clock | None = None) -> int:
     """Render what a rule's current alerts would look like, without sending or recording."""
+    clock = clock or utc_now  # read when called, so a test can set the time
     try:
         setup = notifying(settings)
     except ProblemsFound as exc:
@@ -202,7 +204,8 @@ def _until(text: str, now: datetime) -> datetime:
 
 
 def silence_command(args: argparse.Namespace, settings: Settings, *,
-                    clock: Clock = utc_now) -> int:
+                    clock: Clock | None = None) -> int:
+    clock = clock or utc_now  # read when called, so a test can set the time
     path = Path(settings.silences)
     now = clock()
     try:
@@ -330,7 +333,8 @@ def alerts_command(args: argparse.Namespace, settings: Settings) -> int:
     order = sorted(found.values(), key=lambda a: (a.state.value, -a.severity.rank, a.rule,
                                                   a.identity))
     for alert in order:
-        silenced = f"  silenced by {alert.silenced_by}" if alert.silenced_by else ""
+        silenced = (f"  silenced by {alert.silenced_by}" if alert.silenced_by else
+                    f"  inhibited by {alert.inhibited_by}" if alert.inhibited_by else "")
         print(f"{alert.state.value:8} {alert.status.value:20} {alert.severity.value:8} "
               f"since {alert.started_at:%Y-%m-%d}  {alert.identity}{silenced}")
     return 0

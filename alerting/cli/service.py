@@ -94,8 +94,9 @@ def _undefined_operations_receivers(settings: Settings, routing: Routing) -> lis
 
 
 def status_command(args: argparse.Namespace, settings: Settings, *,
-                   clock: Clock = utc_now) -> int:
+                   clock: Clock | None = None) -> int:
     """0 healthy (or warnings), 1 unhealthy; never 2, so it can be a Docker HEALTHCHECK."""
+    clock = clock or utc_now  # read when called, so a test can set the time
     try:
         store = Store.open(settings.database_url, migrate_schema=False)
         try:
@@ -155,8 +156,9 @@ def runs_command(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def config_check(args: argparse.Namespace, settings: Settings, *,
-                 clock: Clock = utc_now) -> int:
+                 clock: Clock | None = None) -> int:
     """Check the service config and every file it names; print what the worker would do."""
+    clock = clock or utc_now  # read when called, so a test can set the time
     problems: list[Problem] = []
     notes: list[str] = []
     try:

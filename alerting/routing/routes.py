@@ -19,6 +19,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from alerting.alerts.inhibition import InhibitRule
 from alerting.config.settings import interpolate
 from alerting.model.durations import IntervalField
 from alerting.model.findings import Severity
@@ -139,6 +140,7 @@ class Routing:
     receivers: Mapping[str, Receiver]
     route: Route
     file: str = ""
+    inhibit: tuple[InhibitRule, ...] = ()
 
     def routes_for(self, labels: Mapping[str, str]) -> list[RouteSettings]:
         """Every route an alert with these labels reaches; one per receiver, first wins."""
@@ -253,10 +255,12 @@ def routing_from_document(document: YamlDocument) -> Routing:
                 problems.append(Problem(document.file, document.line_of(("receivers", index)),
                                         f"receiver '{receiver.name}' is defined twice"))
             receivers[receiver.name] = receiver
-    unknown = sorted(set(raw) - {"receivers", "route"})
+    unknown = sorted(set(raw) - {"receivers", "route", "inhibit"})
     for key in unknown:
         problems.append(Problem(document.file, document.line_of((key,)),
-                                f"unknown field '{key}' (expected receivers and route)"))
+                                f"unknown field '{key}' (expected receivers, route and "
+                                "inhibit)"))
+    inhibit = _inhibit_rules(document, raw.get("inhibit"), problems)
     route: Route | None = None
     try:
         route = Route.model_validate(raw.get("route") or {})
@@ -273,7 +277,25 @@ def routing_from_document(document: YamlDocument) -> Routing:
                                     f"route: receiver '{name}' is not defined under receivers"))
     if problems or route is None:
         raise ProblemsFound(problems)
-    return Routing(receivers, route, document.file)
+    return Routing(receivers, route, document.file, inhibit)
+
+
+def _inhibit_rules(document: YamlDocument, raw: Any,
+                   problems: list[Problem]) -> tuple[InhibitRule, ...]:
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        problems.append(Problem(document.file, document.line_of(("inhibit",)),
+                                "inhibit must be a list of {source, target, equal}"))
+        return ()
+    rules = []
+    for index, entry in enumerate(raw):
+        try:
+            rules.append(InhibitRule.model_validate(entry))
+        except ValidationError as exc:
+            problems.extend(problems_from_validation(exc, document, ("inhibit", index),
+                                                     f"inhibit[{index}]", InhibitRule))
+    return tuple(rules)
 
 
 def _interpolated(document: YamlDocument) -> Any:

@@ -118,6 +118,7 @@ alerts = sa.Table(
     sa.Column("resolved_at", sa.DateTime(timezone=True)),
     sa.Column("silenced_by", sa.String(40)),
     sa.Column("finding", sa.Text, nullable=False),
+    sa.Column("inhibited_by", sa.String(600)),  # the identity of the alert inhibiting it
     sa.Index("ix_alerts_state", "state"),
 )
 

@@ -115,8 +115,9 @@ class _RouteLinter:
         return warning(self.document.file, self.document.line_of(path),
                        f"{field_name(path)}: {message}")
 
-    def key_problem(self, path: PathKey, key: str, patterns: tuple[str, ...]) -> Problem | None:
-        where = (*path, "match", key)
+    def key_problem(self, path: PathKey, key: str, patterns: tuple[str, ...],
+                    matcher: str = "match") -> Problem | None:
+        where = (*path, matcher, key)
         if not any(p.values(key)[0] for p in self.profiles):
             keys = sorted({k for p in self.profiles for k in p.labels} - {_ANY_KEY})
             hint = did_you_mean((key,), keys)
@@ -200,7 +201,27 @@ def lint_routes(routing: Routing, document: YamlDocument, ruleset: RuleSet) -> l
     profiles = [label_profile(rule, catalogue) for rule in ruleset.enabled()]
     linter = _RouteLinter(profiles, document,
                           tuple(r.id for r in ruleset.rules if not r.enabled))
-    return linter.walk(routing.route, ("route",), (), Severity.INFO.rank, profiles, {})
+    return [*linter.walk(routing.route, ("route",), (), Severity.INFO.rank, profiles, {}),
+            *_inhibit_problems(linter, routing)]
+
+
+# Inhibit matchers may also name these, which are not labels of a rule's alerts.
+_ALERT_FACTS = {"status", "subject", "area"}
+
+
+def _inhibit_problems(linter: _RouteLinter, routing: Routing) -> list[Problem]:
+    """Inhibit rules whose source or target matches labels or values no rule produces."""
+    found = []
+    for index, rule in enumerate(routing.inhibit):
+        for side in ("source", "target"):
+            matchers: Mapping[str, tuple[str, ...]] = getattr(rule, side)
+            for key, patterns in matchers.items():
+                if key in _ALERT_FACTS:
+                    continue
+                problem = linter.key_problem(("inhibit", index), key, patterns, side)
+                if problem is not None:
+                    found.append(problem)
+    return found
 
 
 def lint_recipients(path: Path, ruleset: RuleSet) -> list[Problem]:
