@@ -101,11 +101,8 @@ def _backtest(args: argparse.Namespace, settings: Settings) -> int:
     ruleset = _rules(paths, "the rules")
     other = _other_rules(args.compare) if args.compare else None
     routing = _routing(settings)
-    store = Store.open(settings.database_url)
-    try:
+    with Store.open(settings.database_url) as store:
         data = gather(store, ruleset)  # read only: a backtest changes nothing in the store
-    finally:
-        store.close()
     if not has_data(data):
         raise _Refused("the store holds no data: load some first (alerting load)")
     dates = as_of_dates(data, args.start, args.end)
