@@ -8,7 +8,7 @@ from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
-from alerting.authoring.backtest.html import backtest_html, comparison_html
+from alerting.authoring.backtest.html import Schemes, backtest_html, comparison_html
 from alerting.authoring.backtest.replay import (
     Backtest,
     as_of_dates,
@@ -111,7 +111,8 @@ def _backtest(args: argparse.Namespace, settings: Settings) -> int:
     data = without_extras(data)
     result = _run(ruleset, data, dates, routing, settings, args.rule)
     if other is None:
-        _write(args, _single(args.format, result, data, ruleset, _names(paths)))
+        _write(args, _single(args.format, result, data, ruleset, _names(paths),
+                             settings))
         return 1 if result.failures else 0
     other_data = replace(data, catalogue=other.catalogue)
     after = _run(other, other_data, dates, routing, settings, args.rule)
@@ -121,7 +122,9 @@ def _backtest(args: argparse.Namespace, settings: Settings) -> int:
         text = comparison_json(comparison, before_name, after_name)
     elif args.format == "html":
         text = comparison_html(comparison, data.observations, ruleset.catalogue,
-                               other.catalogue, before_name, after_name)
+                               other.catalogue, before_name, after_name,
+                               Schemes.of(ruleset, settings.rag_scheme),
+                               Schemes.of(other, settings.rag_scheme))
     else:
         text = comparison_table(comparison, before_name, after_name)
     _write(args, text)
@@ -135,11 +138,12 @@ def _run(ruleset: RuleSet, data: EvaluationData, dates: tuple[date, ...],
 
 
 def _single(form: str, result: Backtest, data: EvaluationData, ruleset: RuleSet,
-            name: str) -> str:
+            name: str, settings: Settings) -> str:
     if form == "json":
         return backtest_json(result)
     if form == "html":
-        return backtest_html(result, data.observations, ruleset.catalogue, name)
+        return backtest_html(result, data.observations, ruleset.catalogue, name,
+                             Schemes.of(ruleset, settings.rag_scheme))
     return backtest_table(result)
 
 
