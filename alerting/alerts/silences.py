@@ -19,6 +19,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from alerting.model.fields import LabelValues, OneOrMany
 from alerting.model.problems import Problem, ProblemsFound, problems_from_validation, read_yaml
 
 _MATCHERS = ("alert", "rule", "measure", "area", "team")
@@ -29,12 +30,6 @@ _HEADER = """\
 # (globs like cin-visits-* and lists are allowed), an `ends` date, a reason and an author.
 # `alerting silence` rewrites this file, so keep notes in `reason`, not in comments.
 """
-
-
-def _as_tuple(raw: Any) -> Any:
-    if raw is None:
-        return ()
-    return (raw,) if isinstance(raw, str) else raw
 
 
 def _when(raw: Any, *, end_of_day: bool) -> Any:
@@ -59,29 +54,17 @@ class Silence(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     id: str = Field(pattern=r"^[A-Za-z0-9_\-]+$", max_length=40)
-    alert: tuple[str, ...] = ()
-    rule: tuple[str, ...] = ()
-    measure: tuple[str, ...] = ()
-    area: tuple[str, ...] = ()
-    team: tuple[str, ...] = ()
-    labels: Mapping[str, tuple[str, ...]] = Field(default_factory=dict)
+    alert: OneOrMany = ()
+    rule: OneOrMany = ()
+    measure: OneOrMany = ()
+    area: OneOrMany = ()
+    team: OneOrMany = ()
+    labels: LabelValues = Field(default_factory=dict)
     starts: datetime | None = None
     ends: datetime
     reason: str = Field(min_length=1)
     author: str = Field(min_length=1)
     created: datetime | None = None
-
-    @field_validator(*_MATCHERS, mode="before")
-    @classmethod
-    def _one_or_many(cls, raw: Any) -> Any:
-        return _as_tuple(raw)
-
-    @field_validator("labels", mode="before")
-    @classmethod
-    def _label_values(cls, raw: Any) -> Any:
-        if isinstance(raw, Mapping):
-            return {str(k): tuple(str(v) for v in _as_tuple(value)) for k, value in raw.items()}
-        return raw
 
     @field_validator("ends", mode="before")
     @classmethod

@@ -17,10 +17,11 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from alerting.config.settings import interpolate
 from alerting.model.durations import IntervalField
+from alerting.model.fields import LabelValues, OneOrMany
 from alerting.model.findings import Severity
 from alerting.model.problems import (
     Problem,
@@ -32,12 +33,6 @@ from alerting.model.problems import (
 from notifiers import NOTIFIERS
 
 _RECEIVER_FIELDS = {"name", "title", "child_level_for"}
-
-
-def _as_tuple(raw: Any) -> Any:
-    if raw is None:
-        return ()
-    return (raw,) if isinstance(raw, str) else raw
 
 
 def _glob(value: str | None, patterns: tuple[str, ...]) -> bool:
@@ -59,13 +54,8 @@ class Receiver(BaseModel):
 
     name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$", max_length=120)
     title: str = ""
-    child_level_for: tuple[str, ...] = ()
+    child_level_for: OneOrMany = ()
     channels: Mapping[str, Mapping[str, Any]] = Field(default_factory=dict)
-
-    @field_validator("child_level_for", mode="before")
-    @classmethod
-    def _one_or_many(cls, raw: Any) -> Any:
-        return _as_tuple(raw)
 
     @property
     def display_title(self) -> str:
@@ -82,7 +72,7 @@ class Route(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     receiver: str | None = None
-    match: Mapping[str, tuple[str, ...]] = Field(default_factory=dict)
+    match: LabelValues = Field(default_factory=dict)
     min_severity: Severity | None = None
     continue_: bool = Field(default=False, alias="continue")
     group: Grouping | None = None
@@ -90,13 +80,6 @@ class Route(BaseModel):
     send_resolved: bool | None = None
     templates: Mapping[str, str] = Field(default_factory=dict)
     routes: tuple[Route, ...] = ()
-
-    @field_validator("match", mode="before")
-    @classmethod
-    def _match_values(cls, raw: Any) -> Any:
-        if isinstance(raw, Mapping):
-            return {str(k): tuple(str(v) for v in _as_tuple(value)) for k, value in raw.items()}
-        return raw
 
     def matches(self, labels: Mapping[str, str]) -> bool:
         if self.min_severity is not None:
