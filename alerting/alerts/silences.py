@@ -8,7 +8,6 @@ with its line and skipped; the other silences still apply.
 
 from __future__ import annotations
 
-import fnmatch
 import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -19,7 +18,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from alerting.model.fields import LabelValues, OneOrMany
+from alerting.model.fields import LabelValues, OneOrMany, globs_match
 from alerting.model.problems import Problem, ProblemsFound, problems_from_validation, read_yaml
 
 _MATCHERS = ("alert", "rule", "measure", "area", "team")
@@ -96,14 +95,7 @@ class Silence(BaseModel):
     def matches(self, labels: Mapping[str, str]) -> bool:
         every = [(name, getattr(self, name)) for name in _MATCHERS if getattr(self, name)]
         every += list(self.labels.items())
-        for name, patterns in every:
-            value = labels.get(name)
-            if value is None:
-                return False
-            folded = value.casefold()
-            if not any(fnmatch.fnmatchcase(folded, p.casefold()) for p in patterns):
-                return False
-        return True
+        return all(globs_match(labels.get(name), patterns) for name, patterns in every)
 
     def describe(self) -> str:
         what = ", ".join(f"{k}={'|'.join(v)}" for k, v in self.matchers().items())

@@ -1,9 +1,10 @@
 """Field types the YAML models share (rule selections, silences, routes): a value people may
-write as one item or as a list."""
+write as one item or as a list, and how their patterns match."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import fnmatch
+from collections.abc import Iterable, Mapping
 from typing import Annotated, Any
 
 from pydantic import BeforeValidator
@@ -28,3 +29,12 @@ OneOrMany = Annotated[tuple[str, ...], BeforeValidator(one_or_many)]
 
 LabelValues = Annotated[Mapping[str, tuple[str, ...]], BeforeValidator(_each_one_or_many)]
 """Label names to one value or a list of values (each kept as text): `team: [A, B]`."""
+
+
+def globs_match(value: str | None, patterns: Iterable[str]) -> bool:
+    """Does a value match any of the patterns (globs, ignoring case)? Nothing matches no value.
+    Rule selections, silences and routes all match this way (and validate's lint with them)."""
+    if value is None:
+        return False
+    folded = value.casefold()
+    return any(fnmatch.fnmatchcase(folded, p.casefold()) for p in patterns)

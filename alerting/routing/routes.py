@@ -9,7 +9,6 @@ receiver, grouping, repeat interval and resolved setting.
 
 from __future__ import annotations
 
-import fnmatch
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
@@ -21,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from alerting.config.settings import interpolate
 from alerting.model.durations import IntervalField
-from alerting.model.fields import LabelValues, OneOrMany
+from alerting.model.fields import LabelValues, OneOrMany, globs_match
 from alerting.model.findings import Severity
 from alerting.model.problems import (
     Problem,
@@ -33,13 +32,6 @@ from alerting.model.problems import (
 from notifiers import NOTIFIERS
 
 _RECEIVER_FIELDS = {"name", "title", "child_level_for"}
-
-
-def _glob(value: str | None, patterns: tuple[str, ...]) -> bool:
-    if value is None:
-        return False
-    folded = value.casefold()
-    return any(fnmatch.fnmatchcase(folded, p.casefold()) for p in patterns)
 
 
 class Grouping(StrEnum):
@@ -63,7 +55,7 @@ class Receiver(BaseModel):
 
     def may_see_children_of(self, team: str | None) -> bool:
         """Child-level detail only for the teams this receiver is explicitly entitled to."""
-        return _glob(team, self.child_level_for)
+        return globs_match(team, self.child_level_for)
 
 
 class Route(BaseModel):
@@ -87,7 +79,8 @@ class Route(BaseModel):
             if severity not in {s.value for s in Severity} or \
                     Severity(severity).rank < self.min_severity.rank:
                 return False
-        return all(_glob(labels.get(key), patterns) for key, patterns in self.match.items())
+        return all(globs_match(labels.get(key), patterns)
+                   for key, patterns in self.match.items())
 
 
 @dataclass(frozen=True)

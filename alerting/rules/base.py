@@ -7,7 +7,6 @@ needs editing to add one (see `alerting/rules/__init__.py`).
 
 from __future__ import annotations
 
-import fnmatch
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -19,7 +18,7 @@ import numpy.typing as npt
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from alerting.model.catalogue import Catalogue, Measure
-from alerting.model.fields import OneOrMany
+from alerting.model.fields import OneOrMany, globs_match
 from alerting.model.findings import Finding, Severity
 from alerting.model.frames import CaseFrame, ObservationFrame, RiskFrame
 
@@ -51,12 +50,8 @@ class EvaluationContext:
 
 
 def _matches(value: str | None, patterns: Sequence[str]) -> bool:
-    if not patterns:
-        return True
-    if value is None:
-        return False
-    folded = value.casefold()
-    return any(fnmatch.fnmatchcase(folded, p.casefold()) for p in patterns)
+    """A selection key left out selects everything."""
+    return not patterns or globs_match(value, patterns)
 
 
 class Selection(BaseModel):
