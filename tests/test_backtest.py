@@ -310,12 +310,9 @@ def examples(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
 def _firing_by_date(url: str, rules: Path, dates: list[date], rule: str) -> dict[date, set[str]]:
     """What `alerting evaluate` (one database read per date) finds firing at each date."""
     ruleset = load_rules([rules])
-    store = Store.open(url)
-    try:
+    with Store.open(url) as store:
         return {d: {f.identity for f in evaluate_stored(store, ruleset, d).exceptions
                     if f.rule == rule} for d in dates}
-    finally:
-        store.close()
 
 
 def _episodes_from(firing: dict[date, set[str]]) -> set[tuple[str, str, str | None]]:
