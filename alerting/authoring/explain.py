@@ -286,11 +286,8 @@ def explain_command(args: argparse.Namespace, settings: Settings, *,
         print(problem, file=sys.stderr)
     try:
         rule = find_rule(ruleset, args.rule)
-        store = Store.open(settings.database_url)
-        try:
+        with Store.open(settings.database_url) as store:
             data = read_data(store, ruleset)
-        finally:
-            store.close()
         subject = find_subject(ruleset, rule, args.subject, data)
         evaluation = evaluate_data(_engine_rules(ruleset, rule), data, as_of,
                                    settings.rag_scheme, include_all=True, only={rule.id})

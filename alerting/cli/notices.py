@@ -76,10 +76,10 @@ def notify_command(args: argparse.Namespace, settings: Settings, *,
     except ProblemsFound as exc:
         return _print_problems(exc)
     ruleset = _ruleset(settings)
-    store = Store.open(settings.database_url)
     try:
         # The worker's jobs and this command update the same alert state: one at a time.
-        with cycle_lock(store.engine, wait=settings.worker.lock_wait) as held:
+        with Store.open(settings.database_url) as store, \
+                cycle_lock(store.engine, wait=settings.worker.lock_wait) as held:
             if not held:
                 print("error: a run held the cycle lock for longer than worker.lock_wait",
                       file=sys.stderr)
@@ -89,8 +89,6 @@ def notify_command(args: argparse.Namespace, settings: Settings, *,
     except TemplateProblem as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    finally:
-        store.close()
     for failure in outcome.evaluation.failures:
         print(f"rule '{failure.rule}' failed: {failure.error}", file=sys.stderr)
     changes: dict[str, int] = {}
@@ -121,11 +119,8 @@ def preview_command(args: argparse.Namespace, settings: Settings, *,
     if args.rule not in {r.id for r in ruleset.rules}:
         print(f"error: no rule '{args.rule}' in {', '.join(settings.rules)}", file=sys.stderr)
         return 2
-    store = Store.open(settings.database_url)
-    try:
+    with Store.open(settings.database_url) as store:
         data = read_data(store, ruleset)
-    finally:
-        store.close()
     as_of = args.as_of or today(settings, clock)
     evaluation = evaluate_data(ruleset, data, as_of, settings.rag_scheme)
     findings = with_trends([f for f in evaluation.exceptions if f.rule == args.rule], data)
@@ -296,8 +291,7 @@ def routes_command(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def outbox_command(args: argparse.Namespace, settings: Settings) -> int:
-    store = Store.open(settings.database_url)
-    try:
+    with Store.open(settings.database_url) as store:
         if args.outbox_command == "retry":
             count = store.retry_dead(args.ids or None)
             print(f"{count} dead notice(s) queued again")
@@ -307,8 +301,6 @@ def outbox_command(args: argparse.Namespace, settings: Settings) -> int:
         statuses = [args.status] if args.status else None
         entries = store.outbox(statuses, limit=args.limit)
         counts = store.outbox_counts()
-    finally:
-        store.close()
     if not entries:
         print("The outbox is empty." if not statuses else f"No {args.status} notices.")
     for entry in entries:
@@ -322,11 +314,8 @@ def outbox_command(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def alerts_command(args: argparse.Namespace, settings: Settings) -> int:
-    store = Store.open(settings.database_url)
-    try:
+    with Store.open(settings.database_url) as store:
         found = store.alerts(firing_only=not args.all)
-    finally:
-        store.close()
     if not found:
         print("No open alerts." if not args.all else "No alerts recorded.")
         return 0

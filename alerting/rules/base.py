@@ -7,7 +7,6 @@ needs editing to add one (see `alerting/rules/__init__.py`).
 
 from __future__ import annotations
 
-import fnmatch
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -19,6 +18,7 @@ import numpy.typing as npt
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from alerting.model.catalogue import Catalogue, Measure
+from alerting.model.fields import OneOrMany, globs_match
 from alerting.model.findings import Finding, Severity
 from alerting.model.frames import CaseFrame, ObservationFrame, RiskFrame
 
@@ -49,19 +49,9 @@ class EvaluationContext:
     include_all: bool = False  # also report ratings that are not exceptions (--all)
 
 
-def _as_tuple(raw: Any) -> Any:
-    if raw is None:
-        return ()
-    return (raw,) if isinstance(raw, str) else raw
-
-
 def _matches(value: str | None, patterns: Sequence[str]) -> bool:
-    if not patterns:
-        return True
-    if value is None:
-        return False
-    folded = value.casefold()
-    return any(fnmatch.fnmatchcase(folded, p.casefold()) for p in patterns)
+    """A selection key left out selects everything."""
+    return not patterns or globs_match(value, patterns)
 
 
 class Selection(BaseModel):
@@ -69,18 +59,13 @@ class Selection(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    measures: tuple[str, ...] = ()
-    tags: tuple[str, ...] = ()
-    service_area: tuple[str, ...] = ()
-    areas: tuple[str, ...] = ()
-    risks: tuple[str, ...] = ()
-    plan_types: tuple[str, ...] = ()
-    teams: tuple[str, ...] = ()
-
-    @field_validator("*", mode="before")
-    @classmethod
-    def _one_or_many(cls, raw: Any) -> Any:
-        return _as_tuple(raw)
+    measures: OneOrMany = ()
+    tags: OneOrMany = ()
+    service_area: OneOrMany = ()
+    areas: OneOrMany = ()
+    risks: OneOrMany = ()
+    plan_types: OneOrMany = ()
+    teams: OneOrMany = ()
 
     def matches_measure(self, measure: Measure) -> bool:
         if not _matches(measure.id, self.measures):

@@ -98,9 +98,13 @@ class ToleranceRule(Rule):
     include_amber: bool = False
     scheme: RagScheme | None = None  # overrides the council's scheme for this rule only
 
+    def rates_by(self, council: RagScheme) -> RagScheme:
+        """The RAG scheme this rule rates by: its own `scheme:`, else the council's."""
+        return self.scheme or council
+
     def evaluate(self, data: EvaluationData, context: EvaluationContext) -> list[Finding]:
         frame, catalogue = data.observations, data.catalogue
-        scheme = self.scheme or context.rag_scheme
+        scheme = self.rates_by(context.rag_scheme)
         rows = self.select.latest_rows(frame, catalogue, context.as_of)
         sign, absolute, relative = _measure_columns(frame, catalogue)
         wanted = ~np.isnan(sign[frame.measure[rows]])  # volumes without polarity are not rated

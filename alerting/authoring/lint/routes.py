@@ -17,12 +17,12 @@ from alerting.authoring.lint.rule_files import (
     catalogue_is_complete,
     did_you_mean,
     field_name,
-    globs_match,
     selected_measures,
     warning,
 )
 from alerting.config.ruleset import RuleSet
 from alerting.model.catalogue import Catalogue
+from alerting.model.fields import globs_match
 from alerting.model.findings import Severity
 from alerting.model.problems import PathKey, Problem, ProblemsFound, YamlDocument, read_yaml
 from alerting.routing.routes import Route, Routing, routing_from_document

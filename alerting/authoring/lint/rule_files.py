@@ -9,7 +9,6 @@ value can exceed, a route no alert can reach: `alerting validate` lists them as 
 from __future__ import annotations
 
 import difflib
-import fnmatch
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -45,12 +44,6 @@ def field_name(path: PathKey) -> str:
     """`("rules", 2, "select", "measures")` as `rules[2].select.measures`."""
     return "".join(f"[{p}]" if isinstance(p, int) else (f".{p}" if i else p)
                    for i, p in enumerate(path))
-
-
-def globs_match(value: str, patterns: Iterable[str]) -> bool:
-    """As rule selections and routes match: globs, ignoring case."""
-    folded = value.casefold()
-    return any(fnmatch.fnmatchcase(folded, p.casefold()) for p in patterns)
 
 
 def quoted(values: Sequence[str]) -> str:
