@@ -7,6 +7,7 @@ import pytest
 from pydantic import ValidationError
 
 from alerting.config.ruleset import load_rules
+from alerting.rules import RULE_TYPES
 from tests.conftest import RULES
 
 GOOD = """\
@@ -49,8 +50,7 @@ rules:
     ("  - id: r\n    type: tolerance\n    severty: high\n", 4,
      "rule 'r': unknown field 'severty' (did you mean 'severity'?)"),
     ("  - id: r\n    type: tolerence\n", 3,
-     "rule 'r': type must be one of case_duration, decline, missing_data, risk_rise, tolerance, "
-     "got 'tolerence'"),
+     f"rule 'r': type must be one of {', '.join(sorted(RULE_TYPES))}, got 'tolerence'"),
     ("  - id: r\n", 2, "rule 'r': type is required"),
     ("  - type: decline\n", 2, "rule #1: id is required"),
     ("  - id: r\n    type: decline\n    periods: three\n", 4,

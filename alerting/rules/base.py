@@ -19,7 +19,7 @@ import numpy.typing as npt
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from alerting.model.catalogue import Catalogue, Measure
-from alerting.model.findings import Finding, Severity
+from alerting.model.findings import Finding, Severity, Status
 from alerting.model.frames import CaseFrame, ObservationFrame, RiskFrame
 
 RULE_TYPES: dict[str, type[Rule]] = {}
@@ -122,6 +122,13 @@ class Rule(BaseModel):
 
     rule_type: ClassVar[str] = ""
     applies_to: ClassVar[str] = "measures"  # measures | risks | cases
+    # The selection keys this type reads (validate warns that the others narrow nothing), and
+    # the labels whose values its findings take from the data (its `finding_labels(...)`);
+    # None: any label. Route lint works out from these which routes a rule can reach.
+    selected_by: ClassVar[tuple[str, ...]] = ("measures", "tags", "service_area", "areas")
+    data_labels: ClassVar[tuple[str, ...] | None] = ("measure", "area", "service_area")
+    # Does the type rate by the council's RAG scheme (red/amber/green or tolerance bands)?
+    rates_by_scheme: ClassVar[bool] = False
 
     id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$", max_length=120)
     type: str
@@ -153,6 +160,22 @@ class Rule(BaseModel):
 
     def evaluate(self, data: EvaluationData, context: EvaluationContext) -> list[Finding]:
         raise NotImplementedError
+
+    def scheme_in_force(self, scheme: RagScheme) -> RagScheme | None:
+        """The RAG scheme this rule rates by under the council's `scheme`, or None if the
+        type does not rate by one."""
+        return scheme if self.rates_by_scheme else None
+
+    def raises(self, scheme: RagScheme) -> Mapping[Status, str | None]:
+        """The statuses this rule reports as exceptions under `scheme`, each with the option
+        without which it never does (None: always possible). `alerting test` uses it to refuse
+        expectations that could never pass; override where a type finds more than a breach."""
+        return {Status.BREACH: None}
+
+    def without_polarity(self) -> tuple[str, str] | None:
+        """If this rule reads the measure's polarity: (what it uses polarity for, what happens
+        to a measure without one), for validate's warning; None when polarity is not needed."""
+        return None
 
     def finding_labels(self, **extra: str | None) -> dict[str, str]:
         """Labels for routing: the rule's own, then what the finding is about."""
