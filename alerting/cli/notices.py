@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import uuid
 from datetime import UTC, date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -28,7 +29,6 @@ from alerting.pipeline import (
     evaluate_data,
     notify,
     read_data,
-    render_draft,
     with_trends,
 )
 from alerting.rendering.render import Renderer, ServiceInfo, TemplateProblem
@@ -36,6 +36,7 @@ from alerting.routing.grouping import DueAlert, NoticeDraft
 from alerting.routing.routes import Receiver, Routing, load_routing
 from alerting.store import Store
 from alerting.store.locks import cycle_lock
+from notifiers import EMAIL, NOTIFIERS, previewed_documents
 
 
 def today() -> date:
@@ -132,23 +133,26 @@ def preview_command(args: argparse.Namespace, settings: Settings) -> int:
     receiver = _preview_receiver(setup.routing, args.receiver, alerts[0].labels)
     if receiver is None:
         return 2
-    channel = "teams" if args.format == "teams" else "email"
-    target = {"url": "https://example.invalid/preview"} if channel == "teams" \
-        else {"to": ["preview@example.invalid"]}
-    preview_receiver = receiver.model_copy(update={"channels": {channel: target}})
-    draft = NoticeDraft(preview_receiver,
+    # The email, or one declared document (`templates:` key: teams, messagecard), rendered
+    # as for the channel that posts it, within that channel's size limit.
+    document = previewed_documents().get(args.format)
+    channel = document.channel if document is not None else "email"
+    notifier = NOTIFIERS[channel]
+    draft = NoticeDraft(receiver,
                         tuple(DueAlert(a, NotifyReason.FIRST) for a in alerts),
                         rule_titles={r.id: r.display_title for r in ruleset.rules},
                         rule_templates=ruleset.rule_templates())
-    preview_settings = setup.settings.model_copy(update={"redirect_to_folder": None})
     try:
-        notice = render_draft(draft, Notifying(setup.routing, setup.silences, setup.renderer,
-                                               preview_settings), now)[0]
+        notice = setup.renderer.render(
+            draft, notice_id=uuid.uuid4().hex, channel=channel, target={},
+            formats=frozenset({document.name}) if document is not None else frozenset({EMAIL}),
+            max_bytes=notifier.max_bytes({}, setup.settings.channel_options(channel)), now=now)
     except TemplateProblem as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    if args.format == "teams":
-        print(json.dumps(notice.card, indent=2, ensure_ascii=False))
+    if document is not None:
+        shown = notice.documents[document.name]
+        print(json.dumps(shown, indent=2, ensure_ascii=False) if document.is_json else shown)
     elif args.format == "html":
         print(notice.html)
     else:

@@ -12,11 +12,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
-from typing import Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar
 
 import numpy as np
 import numpy.typing as npt
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic_core import PydanticCustomError
 
 from alerting.model.catalogue import Catalogue, Measure
 from alerting.model.findings import Finding, Severity, Status
@@ -115,6 +116,23 @@ class Selection(BaseModel):
         return _matches(plan_type, self.plan_types) and _matches(team, self.teams)
 
 
+def _template_key(key: str, info: ValidationInfo) -> str:
+    """A `templates:` key must name a part of a notice some channel renders. Rules know no
+    channels, so the rule loader passes the keys they declare (`template_keys` in the
+    validation context); a rule built without them takes any key."""
+    known: Sequence[str] | None = (info.context or {}).get("template_keys")
+    if known is not None and key not in known:
+        quoted = [repr(k) for k in known]
+        expected = quoted[0] if len(quoted) == 1 else \
+            f"{', '.join(quoted[:-1])} or {quoted[-1]}"
+        raise PydanticCustomError("literal_error", "Input should be {expected}",
+                                  {"expected": expected})
+    return key
+
+
+TemplateKey = Annotated[str, AfterValidator(_template_key)]
+
+
 class Rule(BaseModel):
     """Fields every rule has. Subclasses set `rule_type` and add their own options."""
 
@@ -138,9 +156,9 @@ class Rule(BaseModel):
     labels: Mapping[str, str] = Field(default_factory=dict)
     select: Selection = Field(default_factory=Selection)
     enabled: bool = True
-    # Template files (in config/templates/) for this rule's part of a notice.
-    templates: Mapping[Literal["email_text", "email_html", "teams"], str] = Field(
-        default_factory=dict)
+    # Template files (in config/templates/) for this rule's part of a notice, by the keys the
+    # channels declare (email_text, email_html, teams: notifiers/*.py).
+    templates: Mapping[TemplateKey, str] = Field(default_factory=dict)
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
