@@ -43,7 +43,8 @@ class Document:
 
     Declared once, by the module of the channel that owns the wire format; `name` is its key
     in `Notice.documents` and what `Notifier.formats` asks for. Default templates are files in
-    alerting/rendering/templates/ (or the council's config/templates/, searched first).
+    alerting/rendering/templates/ (or the council's config/templates/, searched first). Text
+    from data reaches a document's template HTML-escaped (inert), as it always has for cards.
     """
 
     name: str
