@@ -52,6 +52,9 @@ class Document:
     # limit) and what it is, in words for the preview's help.
     channel: str = ""
     title: str = ""
+    # A target of that channel which asks for this document and posts nowhere: `alerting
+    # preview` renders through it.
+    preview_target: Mapping[str, Any] = field(default_factory=dict)
     # The `templates:` key (of a route) that replaces the notice template, and its default.
     # A document without a template is the alerts payload the renderer builds in code (its
     # shape is a versioned contract with ticketing systems, not a template's choice).
@@ -81,7 +84,7 @@ def declare(document: Document) -> str:
 
 def previewed_documents() -> dict[str, Document]:
     """The documents `alerting preview --format` can show, by their `templates:` key."""
-    return {d.template: d for d in DOCUMENTS.values() if d.template}
+    return {d.template: d for d in DOCUMENTS.values() if d.template and d.channel}
 
 
 def alert_template_keys() -> list[str]:

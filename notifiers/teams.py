@@ -60,10 +60,12 @@ def adaptive_envelope(card: Mapping[str, Any]) -> dict[str, Any]:
 ADAPTIVE_CARD = declare(Document(
     "adaptive_card", channel="teams", title="the Adaptive Card JSON",
     template="teams", default_template="teams.json.j2", alert_template="alert.teams.json.j2",
-    fit_to_max_bytes=True, envelope=adaptive_envelope))
+    fit_to_max_bytes=True, envelope=adaptive_envelope,
+    preview_target={"url": "https://example.invalid/preview"}))
 MESSAGE_CARD = declare(Document(
     "message_card", channel="teams", title="the legacy MessageCard JSON",
-    template="messagecard", default_template="messagecard.json.j2", fit_to_max_bytes=True))
+    template="messagecard", default_template="messagecard.json.j2", fit_to_max_bytes=True,
+    preview_target={"url": "https://example.invalid/preview", "format": "messagecard"}))
 
 
 def judge_message_card(response: requests.Response) -> DeliveryResult:
