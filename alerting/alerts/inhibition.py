@@ -12,22 +12,15 @@ Matchers are labels with globs (`rule`, `rule_type`, `severity`, `measure`, `are
 
 from __future__ import annotations
 
-import fnmatch
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 from alerting.alerts.state import Alert, AlertState
+from alerting.model.fields import LabelValues, OneOrMany, globs_match
 
 DEFAULT_EQUAL = ("subject", "area")
-
-
-def one_or_many(raw: Any) -> Any:
-    if raw is None:
-        return ()
-    return (raw,) if isinstance(raw, str) else raw
 
 
 def alert_facts(labels: Mapping[str, str], *, status: str, subject: str,
@@ -46,23 +39,10 @@ class InhibitRule(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    source: Mapping[str, tuple[str, ...]] = Field(min_length=1)
-    target: Mapping[str, tuple[str, ...]] = Field(min_length=1)
-    equal: tuple[str, ...] = DEFAULT_EQUAL
+    source: LabelValues = Field(min_length=1)
+    target: LabelValues = Field(min_length=1)
+    equal: OneOrMany = DEFAULT_EQUAL
     reason: str = ""
-
-    @field_validator("source", "target", mode="before")
-    @classmethod
-    def _matcher_values(cls, raw: Any) -> Any:
-        if isinstance(raw, Mapping):
-            return {str(k): tuple(str(v) for v in one_or_many(value))
-                    for k, value in raw.items()}
-        return raw
-
-    @field_validator("equal", mode="before")
-    @classmethod
-    def _equal(cls, raw: Any) -> Any:
-        return one_or_many(raw)
 
     def describe(self) -> str:
         def text(matchers: Mapping[str, tuple[str, ...]]) -> str:
@@ -72,14 +52,7 @@ class InhibitRule(BaseModel):
 
 
 def matches(matchers: Mapping[str, tuple[str, ...]], facts: Mapping[str, str]) -> bool:
-    return all(_glob(facts.get(key), patterns) for key, patterns in matchers.items())
-
-
-def _glob(value: str | None, patterns: tuple[str, ...]) -> bool:
-    if value is None:
-        return False
-    folded = value.casefold()
-    return any(fnmatch.fnmatchcase(folded, p.casefold()) for p in patterns)
+    return all(globs_match(facts.get(key), patterns) for key, patterns in matchers.items())
 
 
 @dataclass(frozen=True)

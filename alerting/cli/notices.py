@@ -36,6 +36,7 @@ from alerting.rendering.render import Renderer, ServiceInfo, TemplateProblem
 from alerting.routing.routes import Receiver, Routing, load_routing
 from alerting.store import Store
 from alerting.store.locks import cycle_lock
+from notifiers import previewed_documents
 
 
 def today(settings: Settings, clock: Clock = utc_now) -> date:
@@ -130,9 +131,11 @@ def preview_command(args: argparse.Namespace, settings: Settings, *,
     receiver = _preview_receiver(setup.routing, args.receiver, findings[0].labels)
     if receiver is None:
         return 2
-    channel = "teams" if args.format == "teams" else "email"
-    target = {"url": "https://example.invalid/preview"} if channel == "teams" \
-        else {"to": ["preview@example.invalid"]}
+    # The email, or one document a channel declares (by its `templates:` key: teams,
+    # messagecard), rendered for a placeholder target, posting nowhere, of its channel.
+    document = previewed_documents().get(args.format)
+    channel, target = ("email", {"to": ["preview@example.invalid"]}) if document is None \
+        else (document.channel, dict(document.preview_target))
     # Every receiver's channels replaced by one placeholder: nothing can be sent.
     routing = replace(setup.routing, receivers={
         name: r.model_copy(update={"channels": {channel: target}})
@@ -157,8 +160,9 @@ def preview_command(args: argparse.Namespace, settings: Settings, *,
               f"(its routes do not match these alerts).")
         return 0
     notice = notices[0]
-    if args.format == "teams":
-        print(json.dumps(notice.card, indent=2, ensure_ascii=False))
+    if document is not None:
+        shown = notice.documents[document.name]
+        print(json.dumps(shown, indent=2, ensure_ascii=False) if document.is_json else shown)
     elif args.format == "html":
         print(notice.html)
     else:

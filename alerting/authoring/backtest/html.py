@@ -25,7 +25,6 @@ from alerting.config.ruleset import RuleSet
 from alerting.model.catalogue import Catalogue
 from alerting.model.frames import ObservationFrame
 from alerting.rules import RagScheme
-from alerting.rules.tolerance import ToleranceRule
 
 MAX_CHARTS = 60
 
@@ -40,8 +39,8 @@ class Schemes:
 
     @classmethod
     def of(cls, ruleset: RuleSet, council: RagScheme) -> Schemes:
-        return cls(council, {rule.id: rule.rates_by(council) for rule in ruleset.rules
-                             if isinstance(rule, ToleranceRule)})
+        return cls(council, {rule.id: scheme for rule in ruleset.rules
+                             if (scheme := rule.scheme_in_force(council)) is not None})
 
     def of_series(self, episodes: Sequence[Episode]) -> RagScheme:
         """The scheme of the first rule (in episode order) that alerted on a series."""

@@ -28,14 +28,10 @@ from alerting.model.problems import PathKey, Problem, ProblemsFound, YamlDocumen
 from alerting.routing.routes import Route, Routing, routing_from_document
 from alerting.rules import Rule
 
-# Labels whose values come from the data, by what a rule applies to (`finding_labels(...)` in
-# alerting/rules/*.py). Every alert also carries `alert`, its identity (alerting/alerts/state.py).
-DATA_LABELS: dict[str, tuple[str, ...]] = {
-    "measures": ("measure", "area", "service_area"),
-    "risks": ("risk", "owner"),
-    "cases": ("team", "locality", "child", "plan_type"),
-}
-_ANY_KEY = "*"  # a rule of a kind this module does not know may set any label
+# Labels whose values come from the data are each rule type's `data_labels` (what its
+# `finding_labels(...)` sets). Every alert also carries `alert`, its identity
+# (alerting/alerts/state.py).
+_ANY_KEY = "*"  # a rule type that does not say which labels it sets may set any
 
 Values = frozenset[str] | None  # None: any value (known only from the data)
 Constraint = tuple[str, tuple[str, ...]]
@@ -84,7 +80,7 @@ def label_profile(rule: Rule, catalogue: Catalogue | None) -> LabelProfile:
         "rule": frozenset({rule.id}), "rule_type": frozenset({rule.rule_type}),
         "severity": frozenset({rule.severity.value}), "alert": None,
     }
-    keys = DATA_LABELS.get(rule.applies_to)
+    keys = rule.data_labels
     if keys is None:
         labels[_ANY_KEY] = None
     for key in keys or ():
