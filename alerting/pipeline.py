@@ -20,6 +20,7 @@ from alerting.config.ruleset import RuleSet
 from alerting.config.settings import Settings
 from alerting.delivery.dispatch import DispatchReport, dispatch, notifier_factory
 from alerting.loading import LoadReport, load_path
+from alerting.model.calendar import WorkingCalendar, england_and_wales
 from alerting.model.clock import utc_now
 from alerting.model.findings import Finding
 from alerting.rendering.render import Renderer
@@ -55,9 +56,10 @@ def gather(store: Store, ruleset: RuleSet) -> EvaluationData:
 
 def evaluate_stored(store: Store, ruleset: RuleSet, as_of: date, *,
                     scheme: RagScheme = RagScheme.TARGET_WITH_TOLERANCE,
-                    include_all: bool = False) -> Evaluation:
+                    include_all: bool = False,
+                    calendar: WorkingCalendar | None = None) -> Evaluation:
     data = read_data(store, ruleset)
-    return evaluate_data(ruleset, data, as_of, scheme, include_all)
+    return evaluate_data(ruleset, data, as_of, scheme, include_all, calendar=calendar)
 
 
 def read_data(store: Store, ruleset: RuleSet) -> EvaluationData:
@@ -66,9 +68,12 @@ def read_data(store: Store, ruleset: RuleSet) -> EvaluationData:
 
 
 def evaluate_data(ruleset: RuleSet, data: EvaluationData, as_of: date, scheme: RagScheme,
-                  include_all: bool = False, only: Collection[str] | None = None) -> Evaluation:
-    """Evaluate the enabled rules (or only those with the ids in `only`) as of a date."""
-    context = EvaluationContext(as_of=as_of, rag_scheme=scheme, include_all=include_all)
+                  include_all: bool = False, only: Collection[str] | None = None, *,
+                  calendar: WorkingCalendar | None = None) -> Evaluation:
+    """Evaluate the enabled rules (or only those with the ids in `only`) as of a date, counting
+    working days in `calendar` (England and Wales bank holidays when not given)."""
+    context = EvaluationContext(as_of=as_of, rag_scheme=scheme, include_all=include_all,
+                                calendar=calendar or england_and_wales())
     return evaluate(selected_rules(ruleset, only), data, context)
 
 
@@ -111,7 +116,8 @@ def notify(store: Store, ruleset: RuleSet, notifying: Notifying, as_of: date, *,
     """
     now = now or clock()
     data = read_data(store, ruleset)
-    evaluation = evaluate_data(ruleset, data, as_of, notifying.settings.rag_scheme, only=only)
+    evaluation = evaluate_data(ruleset, data, as_of, notifying.settings.rag_scheme, only=only,
+                               calendar=notifying.settings.calendar.working_calendar())
     exceptions = with_trends(evaluation.exceptions, data)
     failed = {f.rule for f in evaluation.failures}
     evaluated = {r.id for r in selected_rules(ruleset, only)} - failed

@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -30,6 +30,7 @@ from alerting.authoring.explaining.facts import (
 )
 from alerting.config.ruleset import RuleSet, load_rules
 from alerting.config.settings import Settings
+from alerting.model.calendar import WorkingCalendar, england_and_wales
 from alerting.model.catalogue import Measure
 from alerting.model.findings import Finding, alert_identity
 from alerting.pipeline import evaluate_data, read_data
@@ -94,11 +95,13 @@ class Explaining:
     scheme: RagScheme
     data: EvaluationData
     findings: tuple[Finding, ...]  # the rule's findings for the subject, every rating
+    calendar: WorkingCalendar = field(default_factory=england_and_wales)
 
     def probe(self, area: str | None) -> Probe:
         """Evaluate a variant of the rule (e.g. a lower threshold) with the real engine."""
         def run(variant: Rule) -> Finding | None:
-            context = EvaluationContext(self.as_of, self.scheme, include_all=True)
+            context = EvaluationContext(self.as_of, self.scheme, include_all=True,
+                                        calendar=self.calendar)
             found = evaluate([variant.model_copy(update={"enabled": True})], self.data, context)
             return next((f for f in found.findings
                          if f.subject == self.subject and f.area == area), None)
@@ -113,7 +116,7 @@ class Explaining:
                     finding=finding, measure=measure,
                     catalogued=catalogued, risk_title=risk_title, points=points, plan=plan,
                     other_areas=other_areas, probe=self.probe(area),
-                    labels=labels if labels is not None else {})
+                    labels=labels if labels is not None else {}, calendar=self.calendar)
 
 
 def _finding_in(findings: Sequence[Finding], area: str | None) -> Finding | None:
@@ -238,14 +241,17 @@ def explain_command(args: argparse.Namespace, settings: Settings) -> int:
         finally:
             store.close()
         subject = find_subject(ruleset, rule, args.subject, data)
+        calendar = settings.calendar.working_calendar()
         evaluation = evaluate_data(_engine_rules(ruleset, rule), data, as_of,
-                                   settings.rag_scheme, include_all=True, only={rule.id})
+                                   settings.rag_scheme, include_all=True, only={rule.id},
+                                   calendar=calendar)
         for failure in evaluation.failures:
             print(f"rule '{failure.rule}' failed: {failure.error}", file=sys.stderr)
         if evaluation.failures:
             return 1
         job = Explaining(ruleset, rule, subject, as_of, settings.rag_scheme, data,
-                         tuple(f for f in evaluation.findings if f.subject == subject))
+                         tuple(f for f in evaluation.findings if f.subject == subject),
+                         calendar)
         looks = _LOOKS[rule.applies_to](job, args.area)
     except ExplainError as exc:
         print(f"error: {exc}", file=sys.stderr)

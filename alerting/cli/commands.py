@@ -105,7 +105,8 @@ def evaluate(args: argparse.Namespace, settings: Settings) -> int:
     try:
         as_of = args.as_of or datetime.now(ZoneInfo("Europe/London")).date()
         result = evaluate_stored(store, ruleset, as_of, scheme=settings.rag_scheme,
-                                 include_all=args.all)
+                                 include_all=args.all,
+                                 calendar=settings.calendar.working_calendar())
     finally:
         store.close()
     for failure in result.failures:

@@ -122,7 +122,8 @@ def preview_command(args: argparse.Namespace, settings: Settings) -> int:
     finally:
         store.close()
     as_of = args.as_of or today()
-    evaluation = evaluate_data(ruleset, data, as_of, settings.rag_scheme)
+    evaluation = evaluate_data(ruleset, data, as_of, settings.rag_scheme,
+                               calendar=settings.calendar.working_calendar())
     findings = with_trends([f for f in evaluation.exceptions if f.rule == args.rule], data)
     now = utc_now()
     alerts = [u.alert for u in update_alerts({}, findings, {args.rule}, {args.rule}, now)]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import fnmatch
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
 from typing import Any, ClassVar, Literal
@@ -18,6 +18,7 @@ import numpy as np
 import numpy.typing as npt
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from alerting.model.calendar import WorkingCalendar, england_and_wales
 from alerting.model.catalogue import Catalogue, Measure
 from alerting.model.findings import Finding, Severity
 from alerting.model.frames import CaseFrame, ObservationFrame, RiskFrame
@@ -47,6 +48,8 @@ class EvaluationContext:
     as_of: date
     rag_scheme: RagScheme = RagScheme.TARGET_WITH_TOLERANCE
     include_all: bool = False  # also report ratings that are not exceptions (--all)
+    # Working days for `10wd` durations: the service's calendar (settings `calendar:`).
+    calendar: WorkingCalendar = field(default_factory=england_and_wales)
 
 
 def _as_tuple(raw: Any) -> Any:

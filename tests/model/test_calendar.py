@@ -217,3 +217,23 @@ def test_per_row_offsets_and_ordinal_columns():
     assert deadlines.tolist() == [date(2024, 3, 15), date(2023, 12, 27)]
     mixed = CALENDAR.add_working_days_array(starts, np.array([0, -1]))
     assert mixed.tolist() == [date(2024, 3, 1), date(2023, 12, 8)]
+
+
+def test_bank_holidays_are_computed_offline(monkeypatch):
+    """The holidays package computes the dates itself: no network is touched."""
+    import socket
+
+    from alerting.model.calendar import bank_holidays
+
+    def refuse(*_args, **_kwargs):
+        raise AssertionError("the calendar tried to use the network")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    bank_holidays.cache_clear()
+    try:
+        days = bank_holidays(BankHolidays.ENGLAND_AND_WALES)
+    finally:
+        bank_holidays.cache_clear()
+    assert date(2022, 9, 19) in days
+    assert all(d.weekday() < 5 for d in days)
