@@ -336,6 +336,8 @@ def test_config_check_passes_on_the_shipped_config(
     assert " 07:00:00 " in child_checks
     assert "OK: config, " in out
     assert "2 schedule(s)" in out
+    assert ("working days: Monday to Friday less England and Wales bank holidays; closures: "
+            "Christmas shutdown 2024-12-24 to 2025-01-01 (7 weekdays)") in out
 
 
 def test_config_check_refuses_an_admin_who_is_not_a_receiver(
