@@ -41,9 +41,6 @@ class Duration:
         """The date this duration after `day` (1m after 2019-08-31 is 2019-09-30)."""
         return self._shift(day, 1)
 
-    def is_working_days(self) -> bool:
-        return False
-
     def _shift(self, day: date, sign: int) -> date:
         if self.unit in "ym":
             months = sign * self.amount * (12 if self.unit == "y" else 1)
@@ -89,9 +86,6 @@ class WorkingDays:
     def elapsed(self, start: date, end: date, calendar: WorkingCalendar) -> bool:
         """Have at least this many working days passed after `start` by `end`?"""
         return calendar.working_days_between(start, end) >= self.amount
-
-    def is_working_days(self) -> bool:
-        return True
 
     def __str__(self) -> str:
         return f"{self.amount}wd"
