@@ -122,6 +122,7 @@ class Rule(BaseModel):
 
     rule_type: ClassVar[str] = ""
     applies_to: ClassVar[str] = "measures"  # measures | risks | cases
+    reads_comparators: ClassVar[bool] = False  # decides on the observations' comparator figures
 
     id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$", max_length=120)
     type: str

@@ -62,6 +62,7 @@ class ComparatorRule(Rule):
     """Fire where a series' latest value is worse than a comparator by more than `margin`."""
 
     rule_type = "comparator"
+    reads_comparators = True
 
     type: Literal["comparator"]
     comparator: str

@@ -26,6 +26,8 @@ RAISES: dict[tuple[str, RagScheme | None], dict[Status, str | None]] = {
     ("case_duration", None): {Status.BREACH: None, Status.WARNING: "warn_after"},
     ("risk_rise", None): {Status.BREACH: None},
     ("missing_data", None): {Status.BREACH: None},
+    ("comparator", None): {Status.BREACH: None},
+    ("spc", None): {Status.BREACH: None},
 }
 
 
