@@ -49,8 +49,8 @@ rules:
     ("  - id: r\n    type: tolerance\n    severty: high\n", 4,
      "rule 'r': unknown field 'severty' (did you mean 'severity'?)"),
     ("  - id: r\n    type: tolerence\n", 3,
-     "rule 'r': type must be one of case_duration, decline, missing_data, risk_rise, tolerance, "
-     "got 'tolerence'"),
+     "rule 'r': type must be one of case_duration, comparator, decline, missing_data, "
+     "risk_rise, spc, tolerance, got 'tolerence'"),
     ("  - id: r\n", 2, "rule 'r': type is required"),
     ("  - type: decline\n", 2, "rule #1: id is required"),
     ("  - id: r\n    type: decline\n    periods: three\n", 4,
@@ -166,7 +166,8 @@ def test_every_shipped_rule_and_config_file_loads_cleanly():
     ruleset = load_rules([RULES])
     assert ruleset.problems == ()
     assert {r.rule_type for r in ruleset.rules} == {
-        "tolerance", "decline", "case_duration", "risk_rise", "missing_data"}
+        "tolerance", "decline", "case_duration", "risk_rise", "missing_data", "comparator",
+        "spc"}
     assert len(ruleset.catalogue) > 100
 
 

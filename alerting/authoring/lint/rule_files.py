@@ -19,7 +19,9 @@ from alerting.model.catalogue import Catalogue, Measure, Polarity, Unit
 from alerting.model.periods import PeriodError, parse_period
 from alerting.model.problems import PathKey, Problem
 from alerting.rules import Rule
+from alerting.rules.comparator import ComparatorRule
 from alerting.rules.decline import DeclineRule
+from alerting.rules.spc import SpcRule
 from alerting.rules.tolerance import ToleranceRule
 
 # The selection keys each kind of rule reads (alerting/rules/*.py); the others are ignored.
@@ -155,13 +157,18 @@ def _catalogue_values(catalogue: Catalogue, key: str) -> list[str]:
 
 def _without_polarity_effect(rule: Rule) -> tuple[str, str] | None:
     """What happens to a measure without polarity under this rule, if the rule needs one:
-    tolerance rates only measures with a polarity; decline needs one unless it sets a
-    direction (alerting/rules/tolerance.py, decline.py)."""
+    tolerance and comparator rate only measures with a polarity; decline needs one unless it
+    sets a direction; spc's special causes without one are neutral (alerting/rules/)."""
     if isinstance(rule, ToleranceRule):
         return "rates values by polarity", "never rated"
     if isinstance(rule, DeclineRule) and rule.direction is None:
         return ("follows polarity",
                 "never counted as declining (set direction: increase or decrease)")
+    if isinstance(rule, ComparatorRule):
+        return "compares by polarity", "never compared"
+    if isinstance(rule, SpcRule) and "neutral" not in rule.fire_on:
+        return ("judges special causes by polarity",
+                "only ever neutral, never a concern (add neutral to fire_on)")
     return None
 
 
