@@ -212,6 +212,13 @@ class SpcRule(Rule):
                           screen_outliers=self.screen_outliers, run_length=self.run_length,
                           trend_length=self.trend_length)
         last = np.flatnonzero(np.append(key[points][1:] != key[points][:-1], True))
+        if not (context.include_all or self.assurance_fail):
+            # Only a latest point with a special cause can fire: word just those.
+            special = np.zeros(points.size, dtype=bool)
+            for signal in self.signals:
+                up, down = chart.signals[signal]
+                special |= up | down
+            last = last[special[last]]
         findings = []
         for at in last.tolist():
             finding = self._finding(data, context, chart, points, at)
