@@ -244,7 +244,7 @@ def deliver_outbox(store: Store, settings: Settings, *,
                    wait_for_retries: timedelta | None = None,
                    stop: Callable[[], bool] | None = None) -> DispatchReport:
     options = {channel: settings.channel_options(channel) for channel in NOTIFIERS}
-    return dispatch(store, notifier_factory(options), settings.delivery, worker=worker,
+    return dispatch(store, notifier_factory(options, now=clock), settings.delivery, worker=worker,
                     clock=clock, wait_for_retries=wait_for_retries, stop=stop)
 
 

@@ -9,7 +9,6 @@ from collections.abc import Mapping
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from alerting.alerts.silences import (
     Silence,
@@ -20,7 +19,7 @@ from alerting.alerts.silences import (
 )
 from alerting.config.ruleset import RuleSet, load_rules
 from alerting.config.settings import Settings
-from alerting.model.clock import utc_now
+from alerting.model.clock import Clock, local_today, utc_now
 from alerting.model.durations import interval_text, parse_duration, parse_interval
 from alerting.model.problems import ProblemsFound
 from alerting.pipeline import (
@@ -39,8 +38,9 @@ from alerting.store import Store
 from alerting.store.locks import cycle_lock
 
 
-def today() -> date:
-    return datetime.now(ZoneInfo("Europe/London")).date()
+def today(settings: Settings, clock: Clock = utc_now) -> date:
+    """Today where the council is (the config's time zone)."""
+    return local_today(clock, settings.timezone)
 
 
 def _print_problems(exc: ProblemsFound) -> int:
@@ -68,7 +68,8 @@ def notifying(settings: Settings) -> Notifying:
     return Notifying(routing, silences, renderer, settings)
 
 
-def notify_command(args: argparse.Namespace, settings: Settings) -> int:
+def notify_command(args: argparse.Namespace, settings: Settings, *,
+                   clock: Clock = utc_now) -> int:
     try:
         setup = notifying(settings)
     except ProblemsFound as exc:
@@ -82,8 +83,8 @@ def notify_command(args: argparse.Namespace, settings: Settings) -> int:
                 print("error: a run held the cycle lock for longer than worker.lock_wait",
                       file=sys.stderr)
                 return 1
-            outcome = notify(store, ruleset, setup, args.as_of or today(),
-                             deliver=not args.no_send)
+            outcome = notify(store, ruleset, setup, args.as_of or today(settings, clock),
+                             deliver=not args.no_send, clock=clock)
     except TemplateProblem as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -107,7 +108,8 @@ def notify_command(args: argparse.Namespace, settings: Settings) -> int:
     return 1 if failed else 0
 
 
-def preview_command(args: argparse.Namespace, settings: Settings) -> int:
+def preview_command(args: argparse.Namespace, settings: Settings, *,
+                    clock: Clock = utc_now) -> int:
     """Render what a rule's current alerts would look like, without sending or recording."""
     try:
         setup = notifying(settings)
@@ -122,7 +124,7 @@ def preview_command(args: argparse.Namespace, settings: Settings) -> int:
         data = read_data(store, ruleset)
     finally:
         store.close()
-    as_of = args.as_of or today()
+    as_of = args.as_of or today(settings, clock)
     evaluation = evaluate_data(ruleset, data, as_of, settings.rag_scheme)
     findings = with_trends([f for f in evaluation.exceptions if f.rule == args.rule], data)
     if not findings:
@@ -139,7 +141,7 @@ def preview_command(args: argparse.Namespace, settings: Settings) -> int:
         name: r.model_copy(update={"channels": {channel: target}})
         for name, r in setup.routing.receivers.items()})
     preview_settings = setup.settings.model_copy(update={"redirect_to_folder": None})
-    now = utc_now()
+    now = clock()
     # The notice pass as the first run would make it (no earlier notices, no silences),
     # so the receiver sees its route's grouping and templates, and counts of children it is
     # not entitled to see.
@@ -199,9 +201,10 @@ def _until(text: str, now: datetime) -> datetime:
     return datetime.combine(ends, now.timetz())
 
 
-def silence_command(args: argparse.Namespace, settings: Settings) -> int:
+def silence_command(args: argparse.Namespace, settings: Settings, *,
+                    clock: Clock = utc_now) -> int:
     path = Path(settings.silences)
-    now = utc_now()
+    now = clock()
     try:
         if args.silence_command == "add":
             return _silence_add(args, path, now)
