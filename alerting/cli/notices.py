@@ -311,6 +311,9 @@ def outbox_command(args: argparse.Namespace, settings: Settings) -> int:
     for entry in entries:
         error = f"  last error: {entry.last_error}" if entry.last_error and \
             entry.status != "sent" else ""
+        if entry.status == "pending" and entry.attempts == 0 and \
+                entry.next_attempt_at > entry.created_at:
+            error += f"  held by quiet hours until {entry.next_attempt_at:%Y-%m-%d %H:%M} UTC"
         print(f"{entry.id[:12]}  {entry.status:7}  {entry.created_at:%Y-%m-%d %H:%M}  "
               f"attempts {entry.attempts}  {entry.receiver} ({entry.channel}): "
               f"{entry.subject}{error}")

@@ -149,6 +149,7 @@ notices = sa.Table(
     sa.Column("claimed_at", sa.DateTime(timezone=True)),
     sa.Column("sent_at", sa.DateTime(timezone=True)),
     sa.Column("last_error", sa.Text),
+    sa.Column("not_before", sa.DateTime(timezone=True)),  # held by quiet hours until then
     sa.Index("ix_notices_due", "status", "next_attempt_at"),
 )
 
