@@ -68,15 +68,19 @@ def find_heading_row(rows: Iterator[Sequence[Any]]) -> tuple[int, Sequence[Any]]
 
 
 def looks_like_annex_a(path: Path) -> bool:
-    """A workbook with a sheet named `List N`, or a sheet headed `Child Unique ID` near
-    the top, is read as Annex A; others as data-contract tables."""
+    """A workbook with a sheet named `List N`, or a sheet whose heading row near the top
+    (under any title rows) has a child id and a list's own headings, is read as Annex A;
+    others as data-contract tables."""
     workbook = open_workbook(path)
     try:
         for sheet in workbook.worksheets:
             if is_list_title(sheet.title):
                 return True
             found = find_heading_row(sheet.iter_rows(values_only=True))
-            if found and "child unique id" in {fold_heading(v) for v in found[1]}:
+            if found is None:
+                continue
+            folded = {fold_heading(v) for v in found[1] if v is not None}
+            if list_by_sheet_title(sheet.title) or list_by_headings(folded):
                 return True
         return False
     finally:

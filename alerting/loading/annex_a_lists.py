@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 
 from alerting.model.events import EventKind
 
@@ -29,8 +30,13 @@ class AnnexList:
     number: int
     title: str
     kind: EventKind
-    headings: Mapping[str, str]  # folded heading -> field (first listed is the published one)
+    pairs: tuple[tuple[str, str], ...]  # (heading, field); a field's first is the published
     sheet_words: tuple[str, ...]  # words that name the list in a sheet title
+
+    @cached_property
+    def headings(self) -> Mapping[str, str]:
+        """Folded heading -> event field."""
+        return {fold_heading(h): f for h, f in self.pairs}
 
     @property
     def start_headings(self) -> list[str]:
@@ -38,7 +44,7 @@ class AnnexList:
 
     def published(self, field: str) -> str:
         """The published heading for a field (for messages)."""
-        return next((h for h, f in self.headings.items() if f == field), field)
+        return next((h for h, f in self.pairs if f == field), field)
 
 
 _FORMAT_SUFFIX = re.compile(
@@ -56,8 +62,8 @@ def fold_heading(heading: object) -> str:
     return text
 
 
-def _headings(*pairs: tuple[str, str]) -> dict[str, str]:
-    return {fold_heading(h): f for h, f in pairs}
+def _headings(*pairs: tuple[str, str]) -> tuple[tuple[str, str], ...]:
+    return pairs
 
 
 _COMMON = (

@@ -14,7 +14,9 @@ the performance team keeps it:
     comparator_columns: {england: J, stat_neighbours: K}  # optional, latest period only
     commentary_column: L        # optional, latest period only
 
-Merged header cells are read as spreadsheets store them (the value in the top-left cell):
+A blank cell is no observation (the period was not reported); a marker such as
+`Not published` is one with no value. Comparators and commentary go with the row's latest
+period that has a cell. Merged header cells are read as spreadsheets store them (the value in the top-left cell):
 a heading over several period columns is carried right across them. A cell shown as a
 percentage (`20.9%`, stored as 0.209) is read as the 20.9 the user sees.
 """
@@ -140,6 +142,10 @@ class WideSheet:
     rejected: list[RejectedRow]
 
 
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
 def _cell_value(cell: Any) -> Any:
     value = getattr(cell, "value", None)
     fmt = str(getattr(cell, "number_format", "") or "")
@@ -241,13 +247,12 @@ class _WideReader:
         comparators = {n: self.column(c, "comparator_columns")
                        for n, c in layout.comparator_columns.items()}
         periods = self.periods()
-        latest = max(periods, key=lambda p: p[1].end)[0] if periods else None
         records: list[ObservationRecord] = []
         first_line: dict[tuple[Any, ...], int] = {}
         for line in range(layout.data_start, len(self.rows) + 1):
             label = text_cell(self.cell(line, measure_at))
             cells = [self.cell(line, i) for i, _ in periods]
-            if label is None or all(v in (None, "") for v in cells):
+            if label is None or all(_blank(v) for v in cells):
                 continue  # a section heading, a note or a blank row
             raw = {_letter(i): v for i, v in enumerate(self.rows[line - 1]) if v not in (None, "")}
             try:
@@ -260,7 +265,10 @@ class _WideReader:
             except RowError as exc:
                 self.rejected.append(RejectedRow(self.source, line, KIND, str(exc), raw))
                 continue
-            for (index, period), raw_value in zip(periods, cells, strict=True):
+            filled = [(index, period, raw_value) for (index, period), raw_value
+                      in zip(periods, cells, strict=True) if not _blank(raw_value)]
+            latest = max(filled, key=lambda f: f[1].end)[0]
+            for index, period, raw_value in filled:
                 try:
                     value, marker = value_cell(raw_value)
                 except RowError as exc:
