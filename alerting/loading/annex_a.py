@@ -182,7 +182,7 @@ class AnnexSheetReport:
 
     source: str
     annex: AnnexList | None
-    counts: SaveCounts = SaveCounts()
+    counts: SaveCounts = field(default_factory=SaveCounts)
     cases: SaveCounts | None = None
     rejected: tuple[RejectedRow, ...] = ()
     note: str | None = None

@@ -134,8 +134,8 @@ def build_event(kind: EventKind, cells: Mapping[str, Any],
             continue
         if value is not None:
             dates[name] = value
-    details = {name: value for name in EVENT_DETAILS[kind]
-               if (value := _detail(cells.get(name))) is not None}
+    details = {name: text for name in EVENT_DETAILS[kind]
+               if (text := _detail(cells.get(name))) is not None}
     record = EventRecord(
         child_id=child_id, kind=kind, start_date=start, end_date=end,
         team=text_cell(cells.get("team")), locality=text_cell(cells.get("locality")),

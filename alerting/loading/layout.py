@@ -16,9 +16,10 @@ the performance team keeps it:
 
 A blank cell is no observation (the period was not reported); a marker such as
 `Not published` is one with no value. Comparators and commentary go with the row's latest
-period that has a cell. Merged header cells are read as spreadsheets store them (the value in the top-left cell):
-a heading over several period columns is carried right across them. A cell shown as a
-percentage (`20.9%`, stored as 0.209) is read as the 20.9 the user sees.
+period that has a cell. Merged header cells are read as spreadsheets store them (the
+value in the top-left cell): with stacked heading rows, a heading over several period
+columns is carried right across them. A cell shown as a percentage (`20.9%`, stored as
+0.209) is read as the 20.9 the user sees.
 """
 
 from __future__ import annotations
@@ -35,8 +36,8 @@ from alerting.loading.contract import (
     RowError,
     TableKind,
     comparator_cell,
-    number_cell,
     natural_key,
+    number_cell,
     period_cell,
     repeat_reason,
     text_cell,
@@ -213,11 +214,12 @@ class _WideReader:
                     parts.append(value)
             period = self._period(parts)
             if period is None:
-                shown = " ".join(str(p) for p in parts) or "(blank)"
+                rows = ", ".join(str(r) for r in self.layout.header_row)
+                what = (f"heading {' '.join(str(p) for p in parts)!r} is not a period like "
+                        "Sep-21 or 2021-09") if parts else f"has no period heading in row {rows}"
                 self.rejected.append(RejectedRow(
                     self.source, max(self.layout.header_row), KIND,
-                    f"column {_letter(index)}: heading {shown!r} is not a period like Sep-21 "
-                    "or 2021-09; the column was not loaded"))
+                    f"column {_letter(index)}: {what}; the column was not loaded"))
                 continue
             found.append((index, period))
         return found

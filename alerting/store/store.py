@@ -19,8 +19,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from alerting.model.catalogue import Catalogue
-from alerting.model.events import EventFrame, EventKind, EventRecord
 from alerting.model.clock import Clock, utc_now
+from alerting.model.events import EventFrame, EventKind, EventRecord
 from alerting.model.frames import (
     CaseFrame,
     ObservationFrame,
