@@ -34,10 +34,12 @@ from alerting.loading.sources import (
     CsvTable,
     RawTable,
     SourceError,
+    open_workbook,
     read_csv,
     read_sql,
     read_xlsx,
 )
+from alerting.model.problems import display_path
 from alerting.store import SaveCounts, Store
 from alerting.store.bulk import collector_paused
 from alerting.store.store import RejectedRow
@@ -194,10 +196,16 @@ def load_path(store: Store, path: Path, kind: TableKind | None = None, *,
             raise SourceError(f"{path}: a layout file reads .xlsx workbooks only")
         return [load_wide(store, path, layout)]
     if path.suffix.lower() in {".xlsx", ".xlsm"}:
-        if kind in (None, TableKind.EVENTS) and looks_like_annex_a(path):
-            return [_annex_report(r) for r in load_annex_a(store, path)]
+        workbook = open_workbook(path)  # once: opening a large workbook costs seconds
+        try:
+            annex_a = kind in (None, TableKind.EVENTS) and looks_like_annex_a(workbook)
+        except Exception as exc:  # a corrupt sheet inside a readable zip
+            raise SourceError(f"{display_path(path)}: is not a readable .xlsx workbook "
+                              f"({exc})") from None
+        if annex_a:
+            return [_annex_report(r) for r in load_annex_a(store, path, workbook)]
         return [load_table(store, table, kind, skip_unknown=skip_unknown)
-                for table in read_xlsx(path)]
+                for table in read_xlsx(path, workbook)]
     return [load_table(store, read_csv(path), kind, skip_unknown=skip_unknown)]
 
 

@@ -67,24 +67,20 @@ def find_heading_row(rows: Iterator[Sequence[Any]]) -> tuple[int, Sequence[Any]]
     return None
 
 
-def looks_like_annex_a(path: Path) -> bool:
+def looks_like_annex_a(workbook: Any) -> bool:
     """A workbook with a sheet named `List N`, or a sheet whose heading row near the top
     (under any title rows) has a child id and a list's own headings, is read as Annex A;
     others as data-contract tables."""
-    workbook = open_workbook(path)
-    try:
-        for sheet in workbook.worksheets:
-            if is_list_title(sheet.title):
-                return True
-            found = find_heading_row(sheet.iter_rows(values_only=True))
-            if found is None:
-                continue
-            folded = {fold_heading(v) for v in found[1] if v is not None}
-            if list_by_sheet_title(sheet.title) or list_by_headings(folded):
-                return True
-        return False
-    finally:
-        workbook.close()
+    for sheet in workbook.worksheets:
+        if is_list_title(sheet.title):
+            return True
+        found = find_heading_row(sheet.iter_rows(values_only=True))
+        if found is None:
+            continue
+        folded = {fold_heading(v) for v in found[1] if v is not None}
+        if list_by_sheet_title(sheet.title) or list_by_headings(folded):
+            return True
+    return False
 
 
 class _Columns:
@@ -188,11 +184,11 @@ class AnnexSheetReport:
     note: str | None = None
 
 
-def load_annex_a(store: Store, path: Path) -> list[AnnexSheetReport]:
-    """Load every list sheet of an Annex A workbook; raises SourceError if it is not a
-    readable workbook."""
+def load_annex_a(store: Store, path: Path, workbook: Any = None) -> list[AnnexSheetReport]:
+    """Load every list sheet of an Annex A workbook (opened here unless given; closed
+    either way); raises SourceError if it is not a readable workbook."""
     name = display_path(path)
-    workbook = open_workbook(path)
+    workbook = workbook or open_workbook(path)
     reports: list[AnnexSheetReport] = []
     seen: set[int] = set()
     try:

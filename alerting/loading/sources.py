@@ -168,10 +168,10 @@ def open_workbook(path: Path) -> Any:
         raise SourceError(f"{name}: is not a readable .xlsx workbook ({exc})") from None
 
 
-def read_xlsx(path: Path) -> list[RawTable]:
-    """One table per sheet that has a heading row."""
+def read_xlsx(path: Path, workbook: Any = None) -> list[RawTable]:
+    """One table per sheet that has a heading row (of `workbook` if already open)."""
     name = display_path(path)
-    workbook = open_workbook(path)
+    workbook = workbook or open_workbook(path)
     tables = []
     for sheet in workbook.worksheets:
         rows = sheet.iter_rows(values_only=True)
