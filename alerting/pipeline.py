@@ -1,42 +1,38 @@
-"""The pipeline in one place: load sources -> gather data -> evaluate rules -> alert state
--> silences -> routing and grouping -> rendering -> outbox -> delivery.
+"""The pipeline in one place.
 
-Each stage lives in its own module; this one only calls them in order.
+A run of a job (`run_job`): rules in force -> data sources -> the notice cycle -> delivery.
+The notice cycle (`notify`): gather data -> evaluate rules -> the notice pass -> outbox.
+The notice pass (`notice_pass`, pure): alert state -> silences -> firing or resolved ->
+routing and grouping -> rendering.
+
+Each stage lives in its own module; this one only calls them in order. The service, the
+CLI, the self-checks, backtest, preview and the benchmark all go through these functions.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Collection, Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from fnmatch import fnmatchcase
-from pathlib import Path
 from typing import Any
 
 from alerting.alerts.silences import Silences
-from alerting.alerts.state import Alert, AlertState, AlertUpdate, Change, update_alerts
+from alerting.alerts.state import Alert, AlertState, AlertUpdate, Change, Notified, update_alerts
 from alerting.config.ruleset import RuleSet
 from alerting.config.settings import Settings
 from alerting.delivery.dispatch import DispatchReport, dispatch, notifier_factory
-from alerting.loading import LoadReport, load_path
-from alerting.model.clock import utc_now
+from alerting.model.clock import Clock, utc_now
 from alerting.model.findings import Finding
 from alerting.rendering.render import Renderer
-from alerting.routing.grouping import NoticeDraft, plan_notices
+from alerting.routing.grouping import NoticeDraft, NoticePlan, plan_notices
 from alerting.routing.routes import Routing
 from alerting.rules import EvaluationContext, EvaluationData, RagScheme, Rule
 from alerting.rules.evaluation import Evaluation, evaluate
 from alerting.rules.trends import recent_trends
 from alerting.store import Store
 from notifiers import EMAIL, NOTIFIERS, Notice
-
-
-def load_sources(store: Store, paths: Iterable[Path]) -> list[LoadReport]:
-    reports: list[LoadReport] = []
-    for path in paths:
-        reports.extend(load_path(store, path))
-    return reports
 
 
 def gather(store: Store, ruleset: RuleSet) -> EvaluationData:
@@ -92,6 +88,76 @@ class Notifying:
     settings: Settings
 
 
+# --- the notice pass: alert state -> silences -> who is told -> rendered notices -------------
+
+def to_tell(updates: Iterable[AlertUpdate]) -> list[Alert]:
+    """The alerts a receiver may hear about this pass: those firing, and those resolved now."""
+    return [u.alert for u in updates
+            if u.alert.state is AlertState.FIRING or u.change is Change.RESOLVED]
+
+
+@dataclass(frozen=True)
+class NoticePass:
+    """What one notice pass decided: every alert's new state, who is due what, and the
+    rendered notices. Nothing is stored yet: `commit_notice_pass` does that in one go."""
+
+    updates: tuple[AlertUpdate, ...]
+    plan: NoticePlan
+    notices: tuple[Notice, ...] = ()
+
+    @property
+    def alerts(self) -> list[Alert]:
+        return [u.alert for u in self.updates]
+
+    @property
+    def silenced(self) -> int:
+        return sum(1 for u in self.updates
+                   if u.alert.silenced_by and u.alert.state is AlertState.FIRING)
+
+
+_NOBODY = NoticePlan((), ())
+
+
+def notice_pass(previous: Mapping[str, Alert], exceptions: Iterable[Finding], *,
+                evaluated: Collection[str], known: Collection[str], now: datetime,
+                routing: Routing | None,
+                log: Mapping[tuple[str, str], Notified],
+                rule_titles: Mapping[str, str],
+                rule_templates: Mapping[str, Mapping[str, str]] | None = None,
+                silences: Silences | None = None,
+                render: Callable[[NoticeDraft], Iterable[Notice]] | None = None,
+                describe: Callable[[Finding], Mapping[str, Any]] = Finding.to_json,
+                ) -> NoticePass:
+    """The notice pass, written once for every caller (notify, the self-checks, backtest,
+    preview, the benchmark): update alert state from this pass's exceptions, mark the
+    silenced, route the firing and resolved alerts, decide what each receiver is due, and
+    render the due drafts. Pure: it reads and writes nothing.
+
+    Without `routing` nobody is told (alert state is still kept); without `silences` none
+    apply; without `render` the plan is made but no notice is rendered (a backtest counts
+    them instead).
+    """
+    updates = update_alerts(previous, exceptions, evaluated, known, now, describe=describe)
+    if silences is not None:
+        updates = [replace(u, alert=with_silence(u.alert, silences, now)) for u in updates]
+    if routing is None:
+        return NoticePass(tuple(updates), _NOBODY)
+    plan = plan_notices(to_tell(updates), log, routing, now, rule_titles=rule_titles,
+                        rule_templates=rule_templates)
+    notices = (tuple(n for draft in plan.drafts for n in render(draft))
+               if render is not None else ())
+    return NoticePass(tuple(updates), plan, notices)
+
+
+def commit_notice_pass(store: Store, done: NoticePass, now: datetime) -> None:
+    """Alert states, the notification log and the queued notices, in one transaction."""
+    store.commit_run(done.alerts, done.plan.notified, done.notices, now=now)
+
+
+def renderer_for(notifying: Notifying, now: datetime) -> Callable[[NoticeDraft], list[Notice]]:
+    return lambda draft: render_draft(draft, notifying, now)
+
+
 @dataclass(frozen=True)
 class NotifyOutcome:
     evaluation: Evaluation
@@ -102,35 +168,28 @@ class NotifyOutcome:
 
 
 def notify(store: Store, ruleset: RuleSet, notifying: Notifying, as_of: date, *,
-           now: datetime | None = None, deliver: bool = True,
-           clock: Callable[[], datetime] = utc_now,
+           clock: Clock = utc_now, deliver: bool = True,
            only: Collection[str] | None = None) -> NotifyOutcome:
     """Evaluate, update alert state, commit due notices to the outbox, then deliver them.
 
     With `only`, just those rules are evaluated; other rules' alerts are left as they are.
     """
-    now = now or clock()
+    now = clock()
     data = read_data(store, ruleset)
     evaluation = evaluate_data(ruleset, data, as_of, notifying.settings.rag_scheme, only=only)
-    exceptions = with_trends(evaluation.exceptions, data)
     failed = {f.rule for f in evaluation.failures}
-    evaluated = {r.id for r in selected_rules(ruleset, only)} - failed
-    known = {r.id for r in ruleset.rules}
     # The service's own alerts (service:*) are kept by the self-monitoring checks.
     previous = {k: a for k, a in store.alerts().items() if not a.rule.startswith("service:")}
-    updates = update_alerts(previous, exceptions, evaluated, known, now)
-    updates = [replace(u, alert=with_silence(u.alert, notifying.silences, now)) for u in updates]
-    candidates = [u.alert for u in updates
-                  if u.alert.state is AlertState.FIRING or u.change is Change.RESOLVED]
-    plan = plan_notices(candidates, store.notification_log(), notifying.routing, now,
-                        rule_titles={r.id: r.display_title for r in ruleset.rules},
-                        rule_templates=ruleset.rule_templates())
-    notices = tuple(n for draft in plan.drafts for n in render_draft(draft, notifying, now))
-    store.commit_run([u.alert for u in updates], plan.notified, notices, now=now)
+    done = notice_pass(
+        previous, with_trends(evaluation.exceptions, data),
+        evaluated={r.id for r in selected_rules(ruleset, only)} - failed,
+        known={r.id for r in ruleset.rules}, now=now, routing=notifying.routing,
+        log=store.notification_log(), silences=notifying.silences,
+        rule_titles=ruleset.rule_titles(), rule_templates=ruleset.rule_templates(),
+        render=renderer_for(notifying, now))
+    commit_notice_pass(store, done, now)
     delivery = deliver_outbox(store, notifying.settings, clock=clock) if deliver else None
-    silenced = sum(1 for u in updates if u.alert.silenced_by and
-                   u.alert.state is AlertState.FIRING)
-    return NotifyOutcome(evaluation, tuple(updates), notices, silenced, delivery)
+    return NotifyOutcome(evaluation, done.updates, done.notices, done.silenced, delivery)
 
 
 def with_trends(findings: Iterable[Finding], data: EvaluationData) -> list[Finding]:
@@ -185,5 +244,71 @@ def deliver_outbox(store: Store, settings: Settings, *,
                    wait_for_retries: timedelta | None = None,
                    stop: Callable[[], bool] | None = None) -> DispatchReport:
     options = {channel: settings.channel_options(channel) for channel in NOTIFIERS}
-    return dispatch(store, notifier_factory(options), settings.delivery, worker=worker,
+    return dispatch(store, notifier_factory(options, now=clock), settings.delivery, worker=worker,
                     clock=clock, wait_for_retries=wait_for_retries, stop=stop)
+
+
+# --- a run of a job: rules -> sources -> notices -> delivery ---------------------------------
+
+@dataclass(frozen=True)
+class JobPlan:
+    """What one run does: which sources it loads, which rules it evaluates, as of when."""
+
+    name: str
+    sources: tuple[str, ...]
+    rules: tuple[str, ...]
+    as_of: date
+
+
+@dataclass
+class JobProgress:
+    """What a run has done so far: kept when it stops between steps or fails in one."""
+
+    problems: list[str] = field(default_factory=list)
+    rows_loaded: int = 0
+    rows_rejected: int = 0
+    ruleset: RuleSet | None = None
+    notified: NotifyOutcome | None = None
+    delivery: DispatchReport | None = None
+
+
+def _carry_on(step: str) -> None:
+    """Between two steps: go on (a service stops here by raising)."""
+
+
+@dataclass(frozen=True)
+class JobSteps:
+    """How the caller does each step of a run; `run_job` decides their order. Each step
+    may add to the progress (problems, rows loaded); `after` is called between steps and
+    raises to stop the run there."""
+
+    rules: Callable[[JobProgress], RuleSet]
+    load: Callable[[str, JobProgress], None]
+    notifying: Callable[[JobProgress], Notifying]
+    deliver: Callable[[], DispatchReport]
+    after: Callable[[str], None] = _carry_on
+
+
+def run_job(store: Store, job: JobPlan, steps: JobSteps, progress: JobProgress, *,
+            clock: Clock = utc_now) -> JobProgress:
+    """One run: the rules in force, then each data source, then the notice cycle for the
+    job's rules (alert state and outbox in one transaction), then delivery."""
+    ruleset = progress.ruleset = steps.rules(progress)
+    steps.after("rules")
+    for name in job.sources:
+        steps.load(name, progress)
+        steps.after(f"source {name}")
+    only = rule_ids(ruleset, job.rules)
+    if not only:
+        progress.problems.append(f"the job's rules ({', '.join(job.rules)}) match no rule "
+                                 "in force")
+    notifying = steps.notifying(progress)
+    outcome = progress.notified = notify(store, ruleset, notifying, job.as_of, clock=clock,
+                                         deliver=False, only=only)
+    progress.problems.extend(f"rule '{f.rule}' failed: {f.error}"
+                             for f in outcome.evaluation.failures)
+    steps.after("evaluate")
+    delivery = progress.delivery = steps.deliver()
+    if delivery.dead:
+        progress.problems.append(f"{delivery.dead} notice(s) could not be delivered")
+    return progress

@@ -65,12 +65,11 @@ def _empty(store: Any) -> None:
 
 def run(scale: str, backend: str, notices: int, seed: int,  # noqa: PLR0915 (one stage after another)
         say: Callable[[str], None] = print) -> Table:
-    from alerting.alerts.state import update_alerts
     from alerting.config.ruleset import load_rules
     from alerting.config.settings import Settings
     from alerting.loading import load_path
     from alerting.model.findings import Finding
-    from alerting.pipeline import evaluate_data, read_data
+    from alerting.pipeline import commit_notice_pass, evaluate_data, notice_pass, read_data
     from alerting.service.logs import configure_logging
     from alerting.store import Store
 
@@ -126,12 +125,13 @@ def run(scale: str, backend: str, notices: int, seed: int,  # noqa: PLR0915 (one
 
             now = datetime(2026, 10, 1, 7, tzinfo=UTC)
             with timed() as t:
-                updates = update_alerts({}, findings, {r.id for r in ruleset.enabled()},
-                                        {r.id for r in ruleset.rules}, now)
-                store.commit_run([u.alert for u in updates], [], [], now=now)
-            table.add("update and store alert state", t[0], f"{len(updates):,} alerts")
+                done = notice_pass({}, findings, evaluated={r.id for r in ruleset.enabled()},
+                                   known={r.id for r in ruleset.rules}, now=now, routing=None,
+                                   log={}, rule_titles=ruleset.rule_titles())
+                commit_notice_pass(store, done, now)
+            table.add("update and store alert state", t[0], f"{len(done.updates):,} alerts")
 
-            deliver_notices(store, updates[:notices], ruleset, now, table)
+            deliver_notices(store, findings[:notices], ruleset, now, table)
 
             validate_files(data, work / "validate", table)
 
@@ -158,23 +158,21 @@ def validate_files(data: Any, folder: Path, table: Table) -> None:
               f"{len(checked.rules)} rules, {len(checked.errors)} errors")
 
 
-def deliver_notices(store: Any, updates: list[Any], ruleset: Any, now: datetime,
+def deliver_notices(store: Any, findings: list[Any], ruleset: Any, now: datetime,
                     table: Table) -> None:
-    """One notice per alert (`group: each`), rendered, committed to the outbox and
-    delivered: once all by email to a loopback SMTP server, once all by webhook to a
-    loopback HTTP server."""
+    """One notice per alert (`group: each`), made by the service's notice pass (as new
+    alerts), committed to the outbox and delivered: once all by email to a loopback SMTP
+    server, once all by webhook to a loopback HTTP server."""
     from datetime import timedelta
 
     from alerting.alerts.silences import Silences
     from alerting.config.settings import DeliverySettings, Settings
     from alerting.delivery.dispatch import dispatch, notifier_factory
-    from alerting.pipeline import Notifying, render_draft
+    from alerting.pipeline import Notifying, notice_pass, renderer_for
     from alerting.rendering.render import Renderer, ServiceInfo
-    from alerting.routing.grouping import plan_notices
     from alerting.routing.routes import Receiver, Route, Routing
 
-    alerts = [u.alert for u in updates]
-    titles = {r.id: r.display_title for r in ruleset.rules}
+    rules = {f.rule for f in findings}
     with smtp_server() as smtp, http_server() as http:
         settings = Settings(
             database_url="sqlite://",
@@ -192,9 +190,11 @@ def deliver_notices(store: Any, updates: list[Any], ruleset: Any, now: datetime,
             notifying = Notifying(routing, Silences(Path()), Renderer(None, ServiceInfo()),
                                   settings)
             started = time.perf_counter()
-            plan = plan_notices(alerts, {}, routing, now, rule_titles=titles)
-            notices = [n for d in plan.drafts for n in render_draft(d, notifying, now)]
+            done = notice_pass({}, findings, evaluated=rules, known=rules, now=now,
+                               routing=routing, log={}, rule_titles=ruleset.rule_titles(),
+                               render=renderer_for(notifying, now))
             rendered = time.perf_counter() - started
+            notices = done.notices
             table.add(f"plan and render {len(notices)} notices ({channel})", rendered,
                       f"{len(notices) / rendered:,.0f} notices/s")
             store.commit_run([], [], notices, now=now)

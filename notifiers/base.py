@@ -11,12 +11,16 @@ from __future__ import annotations
 import base64
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, ClassVar, Self
 
 from pydantic import BaseModel, ConfigDict
 
 NOTIFIERS: dict[str, type[Notifier]] = {}
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
 
 # The rendered forms a channel can ask for (see Notifier.formats).
 EMAIL = "email"  # subject, text, html and inline images
@@ -133,12 +137,14 @@ class Notifier:
 
     def __init__(self, options: ChannelOptions | None = None, *,
                  clock: Callable[[], float] | None = None,
-                 sleep: Callable[[float], None] | None = None) -> None:
+                 sleep: Callable[[float], None] | None = None,
+                 now: Callable[[], datetime] | None = None) -> None:
         import time
 
         self.options = options if options is not None else self.Options()
-        self.clock = clock or time.monotonic
+        self.clock = clock or time.monotonic  # for timeouts and waits
         self.sleep = sleep or time.sleep
+        self.now = now or utc_now  # the time of day, for a notice that carries none
 
     @classmethod
     def formats(cls, target: Mapping[str, Any]) -> frozenset[str]:

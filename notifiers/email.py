@@ -12,7 +12,7 @@ import os
 import selectors
 import smtplib
 import ssl
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from email.headerregistry import BaseHeader, HeaderRegistry
 from email.message import EmailMessage
@@ -22,7 +22,7 @@ from typing import Annotated, Any, Literal
 import structlog
 from pydantic import BeforeValidator, Field, ValidationError, model_validator
 
-from notifiers.base import EMAIL, ChannelOptions, DeliveryResult, Notice, Notifier
+from notifiers.base import EMAIL, ChannelOptions, DeliveryResult, Notice, Notifier, utc_now
 from notifiers.http import validation_detail
 
 log = structlog.get_logger(__name__)
@@ -84,15 +84,17 @@ class _HeaderClasses(HeaderRegistry):
 POLICY = email.policy.default.clone(header_factory=_HeaderClasses())
 
 
-def build_message(notice: Notice, from_address: str, target: EmailTarget) -> EmailMessage:
-    """multipart/alternative(text, multipart/related(html, inline images)), or plain text."""
+def build_message(notice: Notice, from_address: str, target: EmailTarget,
+                  now: Callable[[], datetime] = utc_now) -> EmailMessage:
+    """multipart/alternative(text, multipart/related(html, inline images)), or plain text.
+    `now` dates a notice that carries no time of its own."""
     message = EmailMessage(policy=POLICY)
     message["Subject"] = " ".join(notice.subject.split())  # a line break would end the header
     message["From"] = from_address
     message["To"] = ", ".join(target.to)
     if target.cc:
         message["Cc"] = ", ".join(target.cc)
-    message["Date"] = format_datetime(_aware(notice.created_at or datetime.now(UTC)))
+    message["Date"] = format_datetime(_aware(notice.created_at or now()))
     message["Message-ID"] = f"<{notice.id}@csc-alerting>"
     message.set_content(notice.text)
     if notice.html:
@@ -176,7 +178,7 @@ class EmailNotifier(Notifier):
         except ValidationError as exc:
             return DeliveryResult.permanent(f"invalid email target: {validation_detail(exc)}")
         try:
-            message = build_message(notice, self.settings.from_address, target)
+            message = build_message(notice, self.settings.from_address, target, self.now)
         except ValueError as exc:
             return DeliveryResult.permanent(f"cannot build the message: {exc}")
         if self._unreachable is not None:  # no second login or connect in one batch

@@ -12,8 +12,8 @@ import json
 import os
 import re
 import tempfile
-from collections.abc import Mapping
-from datetime import UTC, datetime
+from collections.abc import Callable, Mapping
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -63,14 +63,14 @@ class FileNotifier(Notifier):
             return DeliveryResult.permanent(f"invalid file target: {validation_detail(exc)}")
         try:
             message = build_message(notice, self.settings.from_address,
-                                    EmailTarget(to=target.to or [notice.receiver]))
+                                    EmailTarget(to=target.to or [notice.receiver]), self.now)
             card = (json.dumps(adaptive_envelope(notice.card), indent=2, ensure_ascii=False)
                     if notice.card is not None else None)
         except (TypeError, ValueError) as exc:
             return DeliveryResult.permanent(f"cannot render the notice as files: {exc}")
         try:
             target.folder.mkdir(parents=True, exist_ok=True)
-            stem = _stem(target.folder, notice)
+            stem = _stem(target.folder, notice, self.now)
             _write(target.folder / f"{stem}.txt", notice.text.encode("utf-8"))
             if card is not None:
                 _write(target.folder / f"{stem}.card.json", card.encode("utf-8"))
@@ -80,14 +80,14 @@ class FileNotifier(Notifier):
         return DeliveryResult.accepted(f"written to {target.folder / stem}.eml")
 
 
-def _stem(folder: Path, notice: Notice) -> str:
+def _stem(folder: Path, notice: Notice, now: Callable[[], datetime]) -> str:
     """`<created>-<receiver>-<id prefix>`; a notice without a time reuses its earlier files."""
     suffix = f"-{_safe(notice.receiver)}-{_safe(notice.id[:12])}"
     if notice.created_at is None:
         earlier = sorted(folder.glob(f"*{suffix}.eml"))  # _safe leaves no glob characters
         if earlier:
             return earlier[0].name.removesuffix(".eml")
-    created = notice.created_at or datetime.now(UTC)
+    created = notice.created_at or now()
     return f"{created:%Y%m%dT%H%M%S}{suffix}"
 
 

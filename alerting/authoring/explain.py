@@ -11,7 +11,7 @@ import argparse
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from pathlib import Path
 
 from alerting.alerts.silences import Silences, load_silences
@@ -31,6 +31,7 @@ from alerting.authoring.explaining.facts import (
 from alerting.config.ruleset import RuleSet, load_rules
 from alerting.config.settings import Settings
 from alerting.model.catalogue import Measure
+from alerting.model.clock import Clock, local_today, utc_now
 from alerting.model.findings import Finding, alert_identity
 from alerting.pipeline import evaluate_data, read_data
 from alerting.rules import EvaluationContext, EvaluationData, RagScheme, Rule
@@ -221,11 +222,12 @@ def _rule_file(ruleset: RuleSet, rule: Rule) -> str:
     return next((o.file for o in ruleset.files if rule in o.rules), "its rule file")
 
 
-def explain_command(args: argparse.Namespace, settings: Settings) -> int:
+def explain_command(args: argparse.Namespace, settings: Settings, *,
+                    clock: Clock = utc_now) -> int:
     ruleset = load_rules(args.rules or settings.rule_paths())
     for problem in ruleset.problems:
         print(problem, file=sys.stderr)
-    today = datetime.now(settings.zone()).date()
+    today = local_today(clock, settings.timezone)
     as_of: date = args.as_of or today
     silences = load_silences(Path(settings.silences))
     for problem in silences.problems:
@@ -253,7 +255,7 @@ def explain_command(args: argparse.Namespace, settings: Settings) -> int:
     if not rule.enabled:
         print(f"Rule {rule.id} is disabled (enabled: false in {_rule_file(ruleset, rule)}), so "
               "it finds nothing and sends nothing. Were it enabled:\n")
-    now = datetime.now(UTC)
+    now = clock()
     print("\n\n".join(with_silences(look, silences, now) for look in looks))
     mentioned = any(look.fired or any(s.matches(alert_labels(look)) for s in silences.silences)
                     for look in looks if not selection_mismatch(look))

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import argparse
 import sys
-from datetime import datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from alerting.cli.output import findings_json, findings_table
 from alerting.config.ruleset import RuleSet, load_rules
 from alerting.config.settings import Settings
 from alerting.loading import LoadReport, SourceError, TableKind, load_path, load_sql
+from alerting.model.clock import Clock, local_today, utc_now
 from alerting.pipeline import evaluate_stored
 from alerting.store import Store
 
@@ -107,13 +106,13 @@ def load(args: argparse.Namespace, settings: Settings) -> int:
     return 1 if failed else 0
 
 
-def evaluate(args: argparse.Namespace, settings: Settings) -> int:
+def evaluate(args: argparse.Namespace, settings: Settings, *, clock: Clock = utc_now) -> int:
     ruleset = _rules(args.rules, settings)
     for problem in ruleset.problems:
         print(problem, file=sys.stderr)
     store = Store.open(settings.database_url)
     try:
-        as_of = args.as_of or datetime.now(ZoneInfo("Europe/London")).date()
+        as_of = args.as_of or local_today(clock, settings.timezone)
         result = evaluate_stored(store, ruleset, as_of, scheme=settings.rag_scheme,
                                  include_all=args.all)
     finally:

@@ -5,9 +5,10 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Mapping
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from alerting.alerts.silences import (
     Silence,
@@ -16,30 +17,30 @@ from alerting.alerts.silences import (
     load_silences,
     new_silence_id,
 )
-from alerting.alerts.state import NotifyReason, update_alerts
 from alerting.config.ruleset import RuleSet, load_rules
 from alerting.config.settings import Settings
-from alerting.model.clock import utc_now
+from alerting.model.clock import Clock, local_today, utc_now
 from alerting.model.durations import interval_text, parse_duration, parse_interval
 from alerting.model.problems import ProblemsFound
 from alerting.pipeline import (
     Notifying,
     deliver_outbox,
     evaluate_data,
+    notice_pass,
     notify,
     read_data,
-    render_draft,
+    renderer_for,
     with_trends,
 )
 from alerting.rendering.render import Renderer, ServiceInfo, TemplateProblem
-from alerting.routing.grouping import DueAlert, NoticeDraft
 from alerting.routing.routes import Receiver, Routing, load_routing
 from alerting.store import Store
 from alerting.store.locks import cycle_lock
 
 
-def today() -> date:
-    return datetime.now(ZoneInfo("Europe/London")).date()
+def today(settings: Settings, clock: Clock = utc_now) -> date:
+    """Today where the council is (the config's time zone)."""
+    return local_today(clock, settings.timezone)
 
 
 def _print_problems(exc: ProblemsFound) -> int:
@@ -67,7 +68,8 @@ def notifying(settings: Settings) -> Notifying:
     return Notifying(routing, silences, renderer, settings)
 
 
-def notify_command(args: argparse.Namespace, settings: Settings) -> int:
+def notify_command(args: argparse.Namespace, settings: Settings, *,
+                   clock: Clock = utc_now) -> int:
     try:
         setup = notifying(settings)
     except ProblemsFound as exc:
@@ -81,8 +83,8 @@ def notify_command(args: argparse.Namespace, settings: Settings) -> int:
                 print("error: a run held the cycle lock for longer than worker.lock_wait",
                       file=sys.stderr)
                 return 1
-            outcome = notify(store, ruleset, setup, args.as_of or today(),
-                             deliver=not args.no_send)
+            outcome = notify(store, ruleset, setup, args.as_of or today(settings, clock),
+                             deliver=not args.no_send, clock=clock)
     except TemplateProblem as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -106,7 +108,8 @@ def notify_command(args: argparse.Namespace, settings: Settings) -> int:
     return 1 if failed else 0
 
 
-def preview_command(args: argparse.Namespace, settings: Settings) -> int:
+def preview_command(args: argparse.Namespace, settings: Settings, *,
+                    clock: Clock = utc_now) -> int:
     """Render what a rule's current alerts would look like, without sending or recording."""
     try:
         setup = notifying(settings)
@@ -121,32 +124,42 @@ def preview_command(args: argparse.Namespace, settings: Settings) -> int:
         data = read_data(store, ruleset)
     finally:
         store.close()
-    as_of = args.as_of or today()
+    as_of = args.as_of or today(settings, clock)
     evaluation = evaluate_data(ruleset, data, as_of, settings.rag_scheme)
     findings = with_trends([f for f in evaluation.exceptions if f.rule == args.rule], data)
-    now = utc_now()
-    alerts = [u.alert for u in update_alerts({}, findings, {args.rule}, {args.rule}, now)]
-    if not alerts:
+    if not findings:
         print(f"Rule '{args.rule}' finds no exceptions as of {as_of}.")
         return 0
-    receiver = _preview_receiver(setup.routing, args.receiver, alerts[0].labels)
+    receiver = _preview_receiver(setup.routing, args.receiver, findings[0].labels)
     if receiver is None:
         return 2
     channel = "teams" if args.format == "teams" else "email"
     target = {"url": "https://example.invalid/preview"} if channel == "teams" \
         else {"to": ["preview@example.invalid"]}
-    preview_receiver = receiver.model_copy(update={"channels": {channel: target}})
-    draft = NoticeDraft(preview_receiver,
-                        tuple(DueAlert(a, NotifyReason.FIRST) for a in alerts),
-                        rule_titles={r.id: r.display_title for r in ruleset.rules},
-                        rule_templates=ruleset.rule_templates())
+    # Every receiver's channels replaced by one placeholder: nothing can be sent.
+    routing = replace(setup.routing, receivers={
+        name: r.model_copy(update={"channels": {channel: target}})
+        for name, r in setup.routing.receivers.items()})
     preview_settings = setup.settings.model_copy(update={"redirect_to_folder": None})
+    now = clock()
+    # The notice pass as the first run would make it (no earlier notices, no silences),
+    # so the receiver sees its route's grouping and templates, and counts of children it is
+    # not entitled to see.
     try:
-        notice = render_draft(draft, Notifying(setup.routing, setup.silences, setup.renderer,
-                                               preview_settings), now)[0]
+        done = notice_pass(
+            {}, findings, evaluated={args.rule}, known={args.rule}, now=now, routing=routing,
+            log={}, rule_titles=ruleset.rule_titles(), rule_templates=ruleset.rule_templates(),
+            render=renderer_for(Notifying(routing, setup.silences, setup.renderer,
+                                          preview_settings), now))
     except TemplateProblem as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    notices = [n for n in done.notices if n.receiver == receiver.name]
+    if not notices:
+        print(f"Receiver '{receiver.name}' would get no notice of rule '{args.rule}' "
+              f"(its routes do not match these alerts).")
+        return 0
+    notice = notices[0]
     if args.format == "teams":
         print(json.dumps(notice.card, indent=2, ensure_ascii=False))
     elif args.format == "html":
@@ -157,7 +170,7 @@ def preview_command(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _preview_receiver(routing: Routing, name: str | None,
-                      labels: dict[str, str]) -> Receiver | None:
+                      labels: Mapping[str, str]) -> Receiver | None:
     if name:
         if name not in routing.receivers:
             print(f"error: no receiver '{name}' in {routing.file} (receivers: "
@@ -188,9 +201,10 @@ def _until(text: str, now: datetime) -> datetime:
     return datetime.combine(ends, now.timetz())
 
 
-def silence_command(args: argparse.Namespace, settings: Settings) -> int:
+def silence_command(args: argparse.Namespace, settings: Settings, *,
+                    clock: Clock = utc_now) -> int:
     path = Path(settings.silences)
-    now = utc_now()
+    now = clock()
     try:
         if args.silence_command == "add":
             return _silence_add(args, path, now)

@@ -13,7 +13,7 @@ from alerting.alerts.silences import load_silences
 from alerting.config.ruleset import load_rules
 from alerting.config.schedules import next_fire
 from alerting.config.settings import Settings
-from alerting.model.clock import utc_now
+from alerting.model.clock import Clock, utc_now
 from alerting.model.durations import interval_text
 from alerting.model.problems import Problem, ProblemsFound
 from alerting.routing.routes import Routing, load_routing
@@ -93,13 +93,14 @@ def _undefined_operations_receivers(settings: Settings, routing: Routing) -> lis
             if (name := getattr(settings.operations, role)) and name not in routing.receivers]
 
 
-def status_command(args: argparse.Namespace, settings: Settings) -> int:
+def status_command(args: argparse.Namespace, settings: Settings, *,
+                   clock: Clock = utc_now) -> int:
     """0 healthy (or warnings), 1 unhealthy; never 2, so it can be a Docker HEALTHCHECK."""
     try:
         store = Store.open(settings.database_url, migrate_schema=False)
         try:
             named = args.worker or os.environ.get("CSC_ALERTING_WORKER_NAME")
-            health = check_health(store, settings, utc_now(), named or default_worker_name(),
+            health = check_health(store, settings, clock(), named or default_worker_name(),
                                   required=bool(named))
         finally:
             store.close()
@@ -153,7 +154,8 @@ def runs_command(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def config_check(args: argparse.Namespace, settings: Settings) -> int:
+def config_check(args: argparse.Namespace, settings: Settings, *,
+                 clock: Clock = utc_now) -> int:
     """Check the service config and every file it names; print what the worker would do."""
     problems: list[Problem] = []
     notes: list[str] = []
@@ -178,7 +180,7 @@ def config_check(args: argparse.Namespace, settings: Settings) -> int:
             problems.append(Problem(config, None, f"source '{source.name}': {source.path} does "
                                     "not exist (yet)", "warning"))
     problems.extend(_unset_credentials(settings, config))
-    now = utc_now()
+    now = clock()
     zone = settings.zone()
     for schedule in settings.schedules:
         fire = next_fire(schedule.cron, zone, now)

@@ -63,6 +63,10 @@ class RuleSet:
     def enabled(self) -> tuple[Rule, ...]:
         return tuple(r for r in self.rules if r.enabled)
 
+    def rule_titles(self) -> dict[str, str]:
+        """Each rule's title as notices show it (its id where it has none)."""
+        return {r.id: r.display_title for r in self.rules}
+
     def rule_templates(self) -> dict[str, dict[str, str]]:
         """Per rule, the template files it names for its part of a notice."""
         return {r.id: {str(k): v for k, v in r.templates.items()}

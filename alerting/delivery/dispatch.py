@@ -28,7 +28,7 @@ import sqlalchemy as sa
 import structlog
 
 from alerting.config.settings import DeliverySettings
-from alerting.model.clock import utc_now
+from alerting.model.clock import Clock, utc_now
 from alerting.store.notices import AttemptOutcome, OutboxEntry
 from alerting.store.store import Store
 from notifiers import NOTIFIERS, ChannelOptions, DeliveryResult, Notifier
@@ -70,10 +70,12 @@ def backoff(policy: DeliverySettings, attempts: int, retry_after: float | None) 
     return wait
 
 
-def notifier_factory(options: Mapping[str, ChannelOptions]) -> NotifierFactory:
+def notifier_factory(options: Mapping[str, ChannelOptions], *,
+                     now: Clock = utc_now) -> NotifierFactory:
+    """Builds each channel's notifier with its options; `now` dates a notice without a time."""
     def build(channel: str) -> Notifier:
         notifier = NOTIFIERS[channel]
-        return notifier(options.get(channel) or notifier.Options())
+        return notifier(options.get(channel) or notifier.Options(), now=now)
     return build
 
 

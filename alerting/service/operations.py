@@ -9,19 +9,18 @@ to the rule authors (the performance leads). Silences work on them as on any ale
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 
 import structlog
 
 from alerting.alerts.silences import Silences
-from alerting.alerts.state import AlertState, AlertUpdate, update_alerts
+from alerting.alerts.state import AlertState, AlertUpdate
 from alerting.config.settings import Settings
 from alerting.model.durations import interval_text
 from alerting.model.findings import Finding, Severity, Status
-from alerting.pipeline import Notifying, render_draft, with_silence
+from alerting.pipeline import Notifying, commit_notice_pass, notice_pass, renderer_for
 from alerting.rendering.render import Renderer
-from alerting.routing.grouping import plan_notices
 from alerting.routing.routes import Route, Routing
 from alerting.service.data_sources import last_changed, missing_reason
 from alerting.service.rule_keeper import BrokenFile
@@ -203,26 +202,20 @@ def notify_operations(store: Store, checked: Sequence[Checked], *, routing: Rout
     findings = [f for c in checked for f in c.findings]
     made = frozenset().union(*(c.checks for c in checked)) if checked else frozenset()
     previous = {k: a for k, a in store.alerts().items() if is_operations(a.rule)}
-    updates = update_alerts(previous, findings, made, CHECK_TITLES.keys(), now)
-    updates = [replace(u, alert=with_silence(u.alert, silences, now)) for u in updates]
     for finding in findings:
         log.warning("service_problem", check=finding.rule, subject=finding.subject,
                     message=finding.message)
     ops_routing = operations_routing(routing, settings)
-    if ops_routing is None:
-        if findings:
-            log.error("no_admin_receiver", detail="operations.admin is not set in the service "
-                      "config: nobody is told about these problems")
-        store.commit_run([u.alert for u in updates], [], [], now=now)
-        return OperationsOutcome(tuple(updates), ())
-    candidates = [u.alert for u in updates
-                  if u.alert.state is AlertState.FIRING or u.change.value == "resolved"]
-    plan = plan_notices(candidates, store.notification_log(), ops_routing, now,
-                        rule_titles=CHECK_TITLES)
-    notifying = Notifying(ops_routing, silences, renderer, settings)
-    notices = tuple(n for draft in plan.drafts for n in render_draft(draft, notifying, now))
-    store.commit_run([u.alert for u in updates], plan.notified, notices, now=now)
-    return OperationsOutcome(tuple(updates), notices)
+    if ops_routing is None and findings:
+        log.error("no_admin_receiver", detail="operations.admin is not set in the service "
+                  "config: nobody is told about these problems")
+    render = (renderer_for(Notifying(ops_routing, silences, renderer, settings), now)
+              if ops_routing is not None else None)
+    done = notice_pass(previous, findings, evaluated=made, known=CHECK_TITLES.keys(), now=now,
+                       routing=ops_routing, log=store.notification_log(), silences=silences,
+                       rule_titles=CHECK_TITLES, render=render)
+    commit_notice_pass(store, done, now)
+    return OperationsOutcome(done.updates, done.notices)
 
 
 def alarm_without_store(error: str, *, job: str, worker: str, routing: Routing,
@@ -231,7 +224,6 @@ def alarm_without_store(error: str, *, job: str, worker: str, routing: Routing,
     """When the database itself fails, the outbox cannot be used: render a run-failed
     notice for the admin and send it straight away, once, with no retry. Returns what
     each channel said (for the log)."""
-    from alerting.alerts.state import Alert
     from alerting.delivery.dispatch import notifier_factory
     from notifiers import NOTIFIERS
 
@@ -241,18 +233,16 @@ def alarm_without_store(error: str, *, job: str, worker: str, routing: Routing,
     finding = _finding(RUN_FAILED, job, f"The '{job}' run on {worker} could not use the "
                        f"database: {error}. Nothing is evaluated or sent until it is back.",
                        Severity.CRITICAL, now)
-    alert = Alert(identity=finding.identity, rule=finding.rule, subject=finding.subject,
-                  area=None, state=AlertState.FIRING, status=finding.status,
-                  severity=finding.severity, episode=1, started_at=now, changed_at=now,
-                  last_seen_at=now, resolved_at=None, finding=finding.to_json())
-    plan = plan_notices([alert], {}, ops_routing, now, rule_titles=CHECK_TITLES)
-    notifying = Notifying(ops_routing, silences, renderer, settings)
+    # A new alert, as if no earlier pass had seen it: told once, now.
+    done = notice_pass({}, [finding], evaluated={RUN_FAILED}, known={RUN_FAILED}, now=now,
+                       routing=ops_routing, log={}, rule_titles=CHECK_TITLES,
+                       render=renderer_for(Notifying(ops_routing, silences, renderer,
+                                                     settings), now))
     build = notifier_factory({c: settings.channel_options(c) for c in NOTIFIERS})
     said = []
-    for draft in plan.drafts:
-        for notice in render_draft(draft, notifying, now):
-            with build(notice.channel) as notifier:
-                result = notifier.send(notice)
-            said.append(f"{notice.receiver} ({notice.channel}): "
-                        f"{'sent' if result.ok else 'FAILED ' + result.detail}")
+    for notice in done.notices:
+        with build(notice.channel) as notifier:
+            result = notifier.send(notice)
+        said.append(f"{notice.receiver} ({notice.channel}): "
+                    f"{'sent' if result.ok else 'FAILED ' + result.detail}")
     return said

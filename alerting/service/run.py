@@ -16,7 +16,7 @@ import threading
 import traceback
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -24,14 +24,22 @@ import structlog
 
 from alerting.alerts.silences import load_silences
 from alerting.alerts.state import Change
+from alerting.config.ruleset import RuleSet
 from alerting.config.settings import Settings
 from alerting.delivery.dispatch import DispatchReport
 from alerting.model.clock import utc_now
 from alerting.model.problems import ProblemsFound
-from alerting.pipeline import Notifying, deliver_outbox, notify, rule_ids
+from alerting.pipeline import (
+    JobPlan,
+    JobProgress,
+    JobSteps,
+    Notifying,
+    deliver_outbox,
+    run_job,
+)
 from alerting.rendering.render import Renderer, ServiceInfo
 from alerting.routing.routes import Routing, load_routing
-from alerting.service.data_sources import SourceLoad, load_source
+from alerting.service.data_sources import load_source
 from alerting.service.logs import redact_text, register_secrets
 from alerting.service.operations import (
     OperationsOutcome,
@@ -67,22 +75,6 @@ class RunInterrupted(Exception):
     """A stop was requested between two steps of a run."""
 
 
-@dataclass(frozen=True)
-class JobPlan:
-    """What one run does: which sources it loads, which rules it evaluates, as of when."""
-
-    name: str
-    sources: tuple[str, ...]
-    rules: tuple[str, ...]
-    as_of: date
-
-
-@dataclass
-class _Tally:
-    loads: list[SourceLoad] = field(default_factory=list)
-    problems: list[str] = field(default_factory=list)
-
-
 class Service:
     """Long-lived: a store, the settings, a worker name and a stop flag, shared by runs."""
 
@@ -97,6 +89,9 @@ class Service:
         self.started_at = clock()
         self._last_alarm: datetime | None = None
         self._current: set[str] = set()  # runs in progress in this process
+        # Held while a run's row is added and while the self-check closes this worker's
+        # leftovers, so the check never sees a run's row without seeing it in _current.
+        self._starting = threading.Lock()
         self._routing: Routing | None = None  # the recipients last read without errors
         register_secrets(settings)  # e.g. a SQL source's password, should an error quote it
         self.recipients_problems: tuple[str, ...] = ()
@@ -130,7 +125,9 @@ class Service:
             self._current.discard(run.id)
 
     def _run(self, run: RunRecord, plan: JobPlan, wait_for_retries: bool) -> RunRecord | None:
-        if not self.store.start_run(run):
+        with self._starting:
+            started = self.store.start_run(run)
+        if not started:
             log.info("run_taken_by_another_worker", scheduled_for=str(run.scheduled_for))
             return None
         log.info("run_started", as_of=plan.as_of.isoformat(), worker=self.worker)
@@ -193,54 +190,41 @@ class Service:
             raise RunInterrupted(step)
 
     def _steps(self, run: RunRecord, plan: JobPlan, wait_for_retries: bool) -> RunRecord:
-        tally = _Tally()
+        progress = JobProgress()
+        steps = JobSteps(rules=self._rules_in_force, load=self._load,
+                         notifying=self._notifying_for_run,
+                         deliver=lambda: self.deliver(wait_for_retries=wait_for_retries),
+                         after=self._between_steps)
         try:
-            now = self.clock()
-            kept = rules_in_force(self.store, self.settings.rule_paths(), now)
-            tally.problems.extend(b.summary for b in kept.broken)
-            self._between_steps("rules")
-            for name in plan.sources:
-                loaded = load_source(self.store, self.settings.source(name), self.clock())
-                tally.loads.append(loaded)
-                if loaded.error:
-                    tally.problems.append(f"source '{name}': {loaded.error}")
-                run = replace(run, rows_loaded=sum(x.rows_loaded for x in tally.loads),
-                              rows_rejected=sum(x.rows_rejected for x in tally.loads))
-                self._between_steps(f"source {name}")
-            ruleset = kept.ruleset
-            only = rule_ids(ruleset, plan.rules)
-            if not only:
-                tally.problems.append(f"the job's rules ({', '.join(plan.rules)}) match no rule "
-                                      "in force")
-            notifying = self.notifying()
-            tally.problems.extend(f"recipients file (last good version in force): {p}"
-                                  for p in self.recipients_problems)
-            outcome = notify(self.store, ruleset, notifying, plan.as_of,
-                             now=self.clock(), deliver=False, clock=self.clock, only=only)
-            tally.problems.extend(f"rule '{f.rule}' failed: {f.error}"
-                                  for f in outcome.evaluation.failures)
-            run = replace(
-                run, findings=len(outcome.evaluation.findings),
-                exceptions=len(outcome.evaluation.exceptions),
-                alerts_changed=sum(1 for u in outcome.updates
-                                   if u.change is not Change.CONTINUING),
-                notices_queued=len(outcome.notices))
-            self._between_steps("evaluate")
-            report = self.deliver(wait_for_retries=wait_for_retries)
-            run = replace(run, notices_sent=report.sent)
-            if report.dead:
-                tally.problems.append(f"{report.dead} notice(s) could not be delivered")
+            run_job(self.store, plan, steps, progress, clock=self.clock)
         except RunInterrupted as stopped:
-            return replace(run, outcome=INTERRUPTED, ended_at=self.clock(),
-                           problems=tuple(tally.problems),
+            return replace(_counted(run, progress), outcome=INTERRUPTED, ended_at=self.clock(),
                            error=f"stopped by request after the {stopped} step")
         except Exception as exc:
             log.error("run_failed", error=f"{type(exc).__name__}: {exc}",
                       traceback=traceback.format_exc(limit=8))
-            return replace(run, outcome=FAILED, ended_at=self.clock(),
-                           problems=tuple(tally.problems), error=f"{type(exc).__name__}: {exc}")
-        return replace(run, outcome=DEGRADED if tally.problems else OK, ended_at=self.clock(),
-                       problems=tuple(tally.problems))
+            return replace(_counted(run, progress), outcome=FAILED, ended_at=self.clock(),
+                           error=f"{type(exc).__name__}: {exc}")
+        return replace(_counted(run, progress), outcome=DEGRADED if progress.problems else OK,
+                       ended_at=self.clock())
+
+    def _rules_in_force(self, progress: JobProgress) -> RuleSet:
+        kept = rules_in_force(self.store, self.settings.rule_paths(), self.clock())
+        progress.problems.extend(b.summary for b in kept.broken)
+        return kept.ruleset
+
+    def _load(self, name: str, progress: JobProgress) -> None:
+        loaded = load_source(self.store, self.settings.source(name), self.clock())
+        if loaded.error:
+            progress.problems.append(f"source '{name}': {loaded.error}")
+        progress.rows_loaded += loaded.rows_loaded
+        progress.rows_rejected += loaded.rows_rejected
+
+    def _notifying_for_run(self, progress: JobProgress) -> Notifying:
+        notifying = self.notifying()
+        progress.problems.extend(f"recipients file (last good version in force): {p}"
+                                 for p in self.recipients_problems)
+        return notifying
 
     # --- between runs -----------------------------------------------------------------------
 
@@ -309,13 +293,30 @@ class Service:
             log.error("runs_abandoned", workers=dead)
         # This worker's own runs that are 'running' but not in progress here: their end
         # could not be recorded (the database went away at that moment).
-        own = self.store.abandon_runs([self.worker], now, keep=self._current)
+        with self._starting:
+            own = self.store.abandon_runs([self.worker], now, keep=set(self._current))
         if own:
             log.error("runs_abandoned", workers=[self.worker], runs=own)
 
     def beat(self, state: str, next_runs: dict[str, str] | None = None) -> None:
         self.store.beat(WorkerBeat(self.worker, socket.gethostname(), os.getpid(), state,
                                    self.started_at, self.clock(), next_runs or {}))
+
+
+def _counted(run: RunRecord, progress: JobProgress) -> RunRecord:
+    """The run record with what the run got through."""
+    run = replace(run, rows_loaded=progress.rows_loaded, rows_rejected=progress.rows_rejected,
+                  problems=tuple(progress.problems))
+    if progress.notified is not None:
+        outcome = progress.notified
+        run = replace(run, findings=len(outcome.evaluation.findings),
+                      exceptions=len(outcome.evaluation.exceptions),
+                      alerts_changed=sum(1 for u in outcome.updates
+                                         if u.change is not Change.CONTINUING),
+                      notices_queued=len(outcome.notices))
+    if progress.delivery is not None:
+        run = replace(run, notices_sent=progress.delivery.sent)
+    return run
 
 
 def _scrubbed(run: RunRecord) -> RunRecord:

@@ -25,6 +25,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from alerting.config.schedules import cron_trigger, last_fire
+from alerting.model.clock import Clock, utc_now
 from alerting.service.run import Service
 
 log = structlog.get_logger(__name__)
@@ -64,7 +65,10 @@ def current_slot() -> datetime | None:
 
 
 class Worker:
-    def __init__(self, service: Service) -> None:
+    """The schedules of one service. APScheduler keeps time by the wall clock, which
+    `wall_clock` reads; the service's own clock (runs, alerts) may be another."""
+
+    def __init__(self, service: Service, *, wall_clock: Clock = utc_now) -> None:
         self.service = service
         settings = service.settings
         self.scheduler = BackgroundScheduler(
@@ -85,7 +89,7 @@ class Worker:
             id=CHECK_JOB, name=CHECK_JOB,
             # At once on start, then every check_every (an interval job, not a one-off: a
             # one-off removed by a shutdown racing the scheduler thread would crash it).
-            next_run_time=datetime.now(settings.zone()))
+            next_run_time=wall_clock().astimezone(settings.zone()))
         self.scheduler.add_listener(self._job_event, EVENT_JOB_ERROR | EVENT_JOB_MISSED)
         self._next_runs: dict[str, str] = {}
 

@@ -135,7 +135,7 @@ class Council:
             deliver: bool = True) -> NotifyOutcome:
         self.now += after
         now = self.now
-        outcome = notify(self.store, self.ruleset(), self.notifying(), as_of, now=now,
+        outcome = notify(self.store, self.ruleset(), self.notifying(), as_of,
                          deliver=deliver, clock=lambda: now)
         self.outcomes.append(outcome)
         return outcome

@@ -23,12 +23,12 @@ from typing import Any
 
 import numpy as np
 
-from alerting.alerts.state import Alert, AlertState, Change, Notified, status_level, update_alerts
+from alerting.alerts.state import Alert, Change, Notified, status_level
 from alerting.config.ruleset import RuleSet
 from alerting.model.findings import Finding, Severity, Status
 from alerting.model.frames import ObservationFrame
 from alerting.model.records import ObservationExtras
-from alerting.routing.grouping import plan_notices
+from alerting.pipeline import notice_pass
 from alerting.routing.routes import Routing
 from alerting.rules import EvaluationContext, EvaluationData, RagScheme
 from alerting.rules.evaluation import evaluate
@@ -135,7 +135,7 @@ def run_backtest(ruleset: RuleSet, data: EvaluationData, dates: Sequence[date],
     """Replay the enabled rules (or those in `only`) at each date, oldest first."""
     rules = tuple(r for r in ruleset.enabled() if only is None or r.id in only)
     known = {r.id for r in ruleset.rules}
-    titles = {r.id: r.display_title for r in ruleset.rules}
+    titles = ruleset.rule_titles()
     alerts: dict[str, Alert] = {}
     log: dict[tuple[str, str], Notified] = {}
     notices: Counter[str] = Counter()
@@ -147,20 +147,18 @@ def run_backtest(ruleset: RuleSet, data: EvaluationData, dates: Sequence[date],
         failed = {f.rule for f in evaluation.failures}
         failures.extend((as_of, f.rule, f.error) for f in evaluation.failures)
         evaluated = {r.id for r in rules} - failed
-        updates = update_alerts(alerts, evaluation.exceptions, evaluated, known, now,
-                                describe=routing_view)
-        for update in updates:
+        # The service's notice pass, without silences (they are about now) or rendering.
+        done = notice_pass(alerts, evaluation.exceptions, evaluated=evaluated, known=known,
+                           now=now, routing=routing, log=log, rule_titles=titles,
+                           describe=routing_view)
+        for update in done.updates:
             alerts[update.alert.identity] = update.alert
             builder.record(update.alert, update.change, as_of)
-        if routing is not None:
-            candidates = [u.alert for u in updates
-                          if u.alert.state is AlertState.FIRING or u.change is Change.RESOLVED]
-            plan = plan_notices(candidates, log, routing, now, rule_titles=titles)
-            for entry in plan.notified:
-                log[(entry.receiver, entry.identity)] = entry
-            # One notice per channel of the receiver, as the outbox would queue them.
-            for draft in plan.drafts:
-                notices[draft.receiver.name] += max(len(draft.receiver.channels), 1)
+        for entry in done.plan.notified:
+            log[(entry.receiver, entry.identity)] = entry
+        # One notice per channel of the receiver, as the outbox would queue them.
+        for draft in done.plan.drafts:
+            notices[draft.receiver.name] += max(len(draft.receiver.channels), 1)
     return Backtest(tuple(sorted(dates)), builder.episodes(), dict(sorted(notices.items())),
                     tuple(failures))
 
