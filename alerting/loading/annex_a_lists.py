@@ -1,12 +1,13 @@
 """The Ofsted Annex A lists and their headings, mapped onto event fields.
 
-Headings follow Ofsted's Annex A child-level data template for the inspection of local
-authority children's services (ILACS), lists 1-10, in the wording published with the 2023
-edition of the template as tabulated by the South-East / London regional data projects
-(SocialFinance `liia-tools`, `annex_a_pipeline/spec/Annex_A_schema.yml`). Where councils'
-copies and earlier editions word a heading differently (`Child ID`, `Date assessment
-started`, `Date of the last statutory visit`), the variant is accepted too. Headings are
-compared folded: case, runs of spaces, curly quotes, a trailing `?`, `:` or `*` and a
+Headings follow Ofsted's Annex A child-level data template for inspections of local
+authority children's services (ILACS), lists 1-10, in the wording tabulated by the
+regional data projects' `liia-tools` (SocialFinance, `annex_a_pipeline/spec/
+Annex_A_schema.yml`, the schema in use after its `Annex_A_schema_2020.yml`), which mirrors
+the template's column headings. Ofsted's own template file could not be consulted here, so
+where councils' copies or other editions word a heading differently (`Child ID`, `Date
+assessment started`, `Date of Last Statutory Visit`) the variant is accepted too. Headings
+are compared folded: case, runs of spaces, curly quotes, a trailing `?`, `:` or `*` and a
 trailing `(DD/MM/YYYY)` or `(Y/N)` do not matter.
 
 Only the headings below are read. Everything else in a sheet (names, gender, ethnicity,
