@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import sqlalchemy as sa
@@ -332,14 +333,15 @@ class Store(NoticeStore, ServiceStore):
                           child_events.c.dates, child_events.c.details)
         if kinds is not None:
             query = query.where(child_events.c.kind.in_([EventKind(k).value for k in kinds]))
-        parsed_dates: dict[str, dict[str, date]] = {}
+        parsed_dates: dict[str, Mapping[str, date]] = {}  # shared, so read-only
         with self.engine.connect() as conn:
             rows = conn.execute(query).all()
         records = []
         for r in rows:
             text = r.dates or "{}"
             if text not in parsed_dates:
-                parsed_dates[text] = {k: date.fromisoformat(v) for k, v in json.loads(text).items()}
+                parsed_dates[text] = MappingProxyType(
+                    {k: date.fromisoformat(v) for k, v in json.loads(text).items()})
             records.append(EventRecord(
                 child_id=r.child_id, kind=EventKind(r.kind), start_date=r.start_date,
                 end_date=r.end_date, team=r.team, locality=r.locality, worker=r.worker,
