@@ -18,6 +18,7 @@ from datetime import date, datetime, timedelta
 from fnmatch import fnmatchcase
 from typing import Any
 
+from alerting.alerts.inhibition import with_inhibitions
 from alerting.alerts.silences import Silences
 from alerting.alerts.state import Alert, AlertState, AlertUpdate, Change, Notified, update_alerts
 from alerting.config.ruleset import RuleSet
@@ -130,7 +131,8 @@ def notice_pass(previous: Mapping[str, Alert], exceptions: Iterable[Finding], *,
                 ) -> NoticePass:
     """The notice pass, written once for every caller (notify, the self-checks, backtest,
     preview, the benchmark): update alert state from this pass's exceptions, mark the
-    silenced, route the firing and resolved alerts, decide what each receiver is due, and
+    silenced and the inhibited (the routing's `inhibit:` rules), route the firing and
+    resolved alerts, decide what each receiver is due, and
     render the due drafts. Pure: it reads and writes nothing.
 
     Without `routing` nobody is told (alert state is still kept); without `silences` none
@@ -142,6 +144,10 @@ def notice_pass(previous: Mapping[str, Alert], exceptions: Iterable[Finding], *,
         updates = [replace(u, alert=with_silence(u.alert, silences, now)) for u in updates]
     if routing is None:
         return NoticePass(tuple(updates), _NOBODY)
+    if routing.inhibit or any(u.alert.inhibited_by for u in updates):
+        inhibited = with_inhibitions([u.alert for u in updates], routing.inhibit,
+                                     others=previous.values())
+        updates = [replace(u, alert=a) for u, a in zip(updates, inhibited, strict=True)]
     plan = plan_notices(to_tell(updates), log, routing, now, rule_titles=rule_titles,
                         rule_templates=rule_templates)
     notices = (tuple(n for draft in plan.drafts for n in render(draft))

@@ -29,17 +29,16 @@ def _load(path: Path, url: str) -> dict[str, float | int]:
     from alerting.store.schema import metadata
 
     configure_logging(0)
-    store = Store.open(url)
-    with store.engine.begin() as conn:
-        for table in reversed(metadata.sorted_tables):
-            conn.execute(table.delete())
-    started = time.perf_counter()
-    reports = load_path(store, path)
-    first = time.perf_counter() - started
-    started = time.perf_counter()
-    again = load_path(store, path)
-    second = time.perf_counter() - started
-    store.close()
+    with Store.open(url) as store:
+        with store.engine.begin() as conn:
+            for table in reversed(metadata.sorted_tables):
+                conn.execute(table.delete())
+        started = time.perf_counter()
+        reports = load_path(store, path)
+        first = time.perf_counter() - started
+        started = time.perf_counter()
+        again = load_path(store, path)
+        second = time.perf_counter() - started
     return {
         "seconds": first, "reload_seconds": second,
         "events": sum(r.counts.total for r in reports),

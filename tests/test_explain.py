@@ -439,3 +439,49 @@ def test_figures_close_to_target_are_printed_apart(tmp_path, capsys):
     assert "The latest value is 84.96% for Sep-21, against a target of 85.00%" in out
     assert "(band 83.0%–85.00%). 84.96% is worse than the target 85.00% but inside" in out
     assert "Rule tol looked at M (bigger is better) in A as of 2021-09-30." in out
+
+
+# --- inhibition ---------------------------------------------------------------------------
+
+INHIBITING_RECIPIENTS = """\
+receivers:
+  - name: performance
+    email: {to: [performance@example.gov.uk]}
+route:
+  receiver: performance
+inhibit:
+  - source: {rule: worse-than-target, status: red}
+    target: {rule_type: decline}
+    reason: the breach says it already
+"""
+
+
+def test_a_decline_muted_by_a_red_breach_says_so(config, capsys, tmp_path):
+    """Placements fell three months to 73% against 80%: red. With an inhibit rule, explain
+    of the decline names the breach that mutes it and the rule's reason."""
+    service = tmp_path / "service.yaml"
+    recipients = tmp_path / "recipients.yaml"
+    recipients.write_text(INHIBITING_RECIPIENTS)
+    service.write_text(config.read_text() + f"recipients: {recipients}\n")
+    code, out, _ = explain(service, capsys, "--rule", "decline", "--subject", "placements",
+                           "--area", "Gloucestershire")
+    assert code == 0
+    assert "the rule FIRED" in out
+    assert ("But rule worse-than-target (Significantly worse than target) also fires for "
+            "placements in Gloucestershire (RED), and the recipients file's inhibit rule "
+            "(rule=worse-than-target, status=red inhibits rule_type=decline with the same "
+            "subject and area) mutes this alert while it does (the breach says it already)"
+            in out)
+
+
+def test_without_a_matching_breach_nothing_is_said_of_inhibition(config, capsys, tmp_path):
+    """The same fired decline, but the inhibit rule wants an amber breach and the breach is
+    red: nothing mutes it, and nothing is said of inhibition."""
+    service = tmp_path / "service.yaml"
+    recipients = tmp_path / "recipients.yaml"
+    recipients.write_text(INHIBITING_RECIPIENTS.replace("status: red", "status: amber"))
+    service.write_text(config.read_text() + f"recipients: {recipients}\n")
+    _, out, _ = explain(service, capsys, "--rule", "decline", "--subject", "placements",
+                        "--area", "Gloucestershire")
+    assert "the rule FIRED" in out
+    assert "inhibit" not in out

@@ -354,6 +354,30 @@ def test_a_route_some_alert_can_reach_is_fine(project: Path, run: Runner, match:
     assert warnings(run()[1]) == []
 
 
+@pytest.mark.parametrize(("inhibit", "expected"), [
+    ("  - source: {rule: cp-over-2yrs}\n    target: {rule_type: tolerance}\n",
+     "config/recipients.yaml:17: warning: inhibit[0].source.rule: matches no rule id "
+     "('cp-over-2yrs'; did you mean 'cp-over-2y'?)"),
+    ("  - source: {rule: cp-over-2y}\n    target: {teem: x}\n",
+     "config/recipients.yaml:18: warning: inhibit[0].target.teem: no rule gives its alerts a "
+     "'teem' label (did you mean 'team'?)"),
+])
+def test_an_inhibit_rule_matching_nothing_is_warned(project: Path, run: Runner, inhibit: str,
+                                                    expected: str) -> None:
+    """Inhibit matchers are checked like route matchers (status and subject are not labels
+    and are left alone)."""
+    write(project, "config/recipients.yaml", RECIPIENTS + "inhibit:\n" + inhibit)
+    code, lines = run()
+    assert code == 0
+    assert warnings(lines) == [expected]
+
+
+def test_an_inhibit_rule_on_real_labels_is_fine(project: Path, run: Runner) -> None:
+    write(project, "config/recipients.yaml", RECIPIENTS + "inhibit:\n  - source: "
+          "{rule_type: tolerance, status: red}\n    target: {rule: cp-*}\n    equal: [area]\n")
+    assert warnings(run()[1]) == []
+
+
 def test_a_route_after_one_that_takes_all_its_alerts_is_warned(project: Path,
                                                                 run: Runner) -> None:
     """First match wins: a route below one that takes every alert it could get never

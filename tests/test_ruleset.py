@@ -7,6 +7,8 @@ import pytest
 from pydantic import ValidationError
 
 from alerting.config.ruleset import load_rules
+from alerting.rules import RULE_TYPES
+from notifiers import alert_template_keys
 from tests.conftest import RULES
 
 GOOD = """\
@@ -49,8 +51,7 @@ rules:
     ("  - id: r\n    type: tolerance\n    severty: high\n", 4,
      "rule 'r': unknown field 'severty' (did you mean 'severity'?)"),
     ("  - id: r\n    type: tolerence\n", 3,
-     "rule 'r': type must be one of case_duration, decline, missing_data, risk_rise, tolerance, "
-     "got 'tolerence'"),
+     f"rule 'r': type must be one of {', '.join(sorted(RULE_TYPES))}, got 'tolerence'"),
     ("  - id: r\n", 2, "rule 'r': type is required"),
     ("  - type: decline\n", 2, "rule #1: id is required"),
     ("  - id: r\n    type: decline\n    periods: three\n", 4,
@@ -72,6 +73,21 @@ def test_field_errors_in_plain_english_with_lines(tmp_path, entry, line, expecte
     [problem] = load_rules([path]).problems
     assert problem.message == expected
     assert problem.line == line
+
+
+def test_rule_template_keys_are_those_the_channels_declare(tmp_path):
+    """A rule's templates: takes the email parts and each channel document's key (teams);
+    a misspelt key is named with the keys there are."""
+    good = write(tmp_path, "a.yaml", "rules:\n  - id: r\n    type: tolerance\n"
+                 "    templates: {email_text: a.j2, email_html: b.j2, teams: c.j2}\n")
+    bad = write(tmp_path, "b.yaml", "rules:\n  - id: s\n    type: tolerance\n"
+                "    templates: {email_txt: a.j2}\n")
+    ruleset = load_rules([good, bad])
+    assert alert_template_keys() == ["email_text", "email_html", "teams"]
+    assert [r.id for r in ruleset.rules] == ["r"]
+    assert [(p.line, p.message) for p in ruleset.problems] == [
+        (4, "rule 's': templates.email_txt.[key] must be 'email_text', 'email_html' or "
+            "'teams', got 'email_txt'")]
 
 
 def test_yaml_syntax_error_names_the_line(tmp_path):

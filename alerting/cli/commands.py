@@ -80,9 +80,8 @@ def load(args: argparse.Namespace, settings: Settings) -> int:
     if layout is not None and not layout.is_file():
         print(f"alerting load: layout file {layout} does not exist", file=sys.stderr)
         return 2
-    store = Store.open(settings.database_url)
     failed = 0
-    try:
+    with Store.open(settings.database_url) as store:
         reports: list[LoadReport] = []
         for path in args.files:
             try:
@@ -101,22 +100,18 @@ def load(args: argparse.Namespace, settings: Settings) -> int:
         loaded = sum(r.loaded for r in reports)
         rejected = sum(len(r.rejected) for r in reports)
         print(f"total: {loaded} row(s) loaded, {rejected} rejected, {failed} source(s) unreadable")
-    finally:
-        store.close()
     return 1 if failed else 0
 
 
-def evaluate(args: argparse.Namespace, settings: Settings, *, clock: Clock = utc_now) -> int:
+def evaluate(args: argparse.Namespace, settings: Settings, *, clock: Clock | None = None) -> int:
+    clock = clock or utc_now  # read when called, so a test can set the time
     ruleset = _rules(args.rules, settings)
     for problem in ruleset.problems:
         print(problem, file=sys.stderr)
-    store = Store.open(settings.database_url)
-    try:
+    with Store.open(settings.database_url) as store:
         as_of = args.as_of or local_today(clock, settings.timezone)
         result = evaluate_stored(store, ruleset, as_of, scheme=settings.rag_scheme,
                                  include_all=args.all)
-    finally:
-        store.close()
     for failure in result.failures:
         print(f"rule '{failure.rule}' failed: {failure.error}", file=sys.stderr)
     findings = result.findings if args.all else result.exceptions
@@ -127,12 +122,9 @@ def evaluate(args: argparse.Namespace, settings: Settings, *, clock: Clock = utc
 def db(args: argparse.Namespace, settings: Settings) -> int:
     from alerting.store import migrate
 
-    store = Store.open(settings.database_url, migrate_schema=False)
-    try:
+    with Store.open(settings.database_url, migrate_schema=False) as store:
         before = migrate.current_revision(store.engine)
         migrate.upgrade(store.engine)
         after = migrate.current_revision(store.engine)
-    finally:
-        store.close()
     print(f"database schema: {before or 'empty'} -> {after}")
     return 0

@@ -31,15 +31,12 @@ def run_command(args: argparse.Namespace, settings: Settings) -> int:
         print(f"error: no schedule '{args.job}' in the config (schedules: {names})",
               file=sys.stderr)
         return 2
-    store = Store.open(settings.database_url)
-    try:
+    with Store.open(settings.database_url) as store:
         service = Service(settings, store, worker=args.worker or default_worker_name())
         # SIGTERM (a cron timeout, systemd) stops after the current step, as the worker does.
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, lambda *_: service.stop.set())
         run = service.run(service.plan(args.job, args.as_of), wait_for_retries=True)
-    finally:
-        store.close()
     if run is None:  # only scheduled runs can be taken by another worker
         return 0
     print(run_text(run))
@@ -71,12 +68,9 @@ def worker_command(args: argparse.Namespace, settings: Settings) -> int:
         print("the worker would run without anyone to tell when it cannot do its job; fix the "
               "config (`alerting config check`) and start it again", file=sys.stderr)
         return 2
-    store = Store.open(settings.database_url)
-    try:
+    with Store.open(settings.database_url) as store:
         service = Service(settings, store, worker=args.name or default_worker_name())
         return Worker(service).serve()
-    finally:
-        store.close()
 
 
 def _operations_receivers(settings: Settings) -> list[str]:
@@ -94,16 +88,14 @@ def _undefined_operations_receivers(settings: Settings, routing: Routing) -> lis
 
 
 def status_command(args: argparse.Namespace, settings: Settings, *,
-                   clock: Clock = utc_now) -> int:
+                   clock: Clock | None = None) -> int:
     """0 healthy (or warnings), 1 unhealthy; never 2, so it can be a Docker HEALTHCHECK."""
+    clock = clock or utc_now  # read when called, so a test can set the time
     try:
-        store = Store.open(settings.database_url, migrate_schema=False)
-        try:
+        with Store.open(settings.database_url, migrate_schema=False) as store:
             named = args.worker or os.environ.get("CSC_ALERTING_WORKER_NAME")
             health = check_health(store, settings, clock(), named or default_worker_name(),
                                   required=bool(named))
-        finally:
-            store.close()
     except Exception as exc:
         print(f"csc-alerting: UNHEALTHY: the database cannot be read: "
               f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}")
@@ -118,11 +110,8 @@ def status_command(args: argparse.Namespace, settings: Settings, *,
 
 
 def runs_command(args: argparse.Namespace, settings: Settings) -> int:
-    store = Store.open(settings.database_url)
-    try:
+    with Store.open(settings.database_url) as store:
         runs = store.runs(limit=args.limit, job=args.job)
-    finally:
-        store.close()
     if args.format == "json":
         print(json.dumps([{
             "id": r.id, "job": r.job, "trigger": r.trigger, "worker": r.worker,
@@ -155,8 +144,9 @@ def runs_command(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def config_check(args: argparse.Namespace, settings: Settings, *,
-                 clock: Clock = utc_now) -> int:
+                 clock: Clock | None = None) -> int:
     """Check the service config and every file it names; print what the worker would do."""
+    clock = clock or utc_now  # read when called, so a test can set the time
     problems: list[Problem] = []
     notes: list[str] = []
     try:

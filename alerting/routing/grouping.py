@@ -84,7 +84,7 @@ def plan_notices(alerts: Iterable[Alert], log: Mapping[tuple[str, str], Notified
     for alert in alerts:
         for settings in routing.routes_for(alert.labels):
             receiver = routing.receiver(settings.receiver)
-            if alert.state is AlertState.FIRING and alert.silenced_by is None:
+            if alert.state is AlertState.FIRING and not alert.muted:
                 open_alerts[receiver.name] += 1
             reason = why_notify(alert, log.get((receiver.name, alert.identity)),
                                 repeat_interval=settings.repeat_interval,

@@ -9,7 +9,6 @@ receiver, grouping, repeat interval and resolved setting.
 
 from __future__ import annotations
 
-import fnmatch
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
@@ -17,10 +16,12 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from alerting.alerts.inhibition import InhibitRule
 from alerting.config.settings import interpolate
 from alerting.model.durations import IntervalField
+from alerting.model.fields import LabelValues, OneOrMany, globs_match
 from alerting.model.findings import Severity
 from alerting.model.problems import (
     Problem,
@@ -32,19 +33,6 @@ from alerting.model.problems import (
 from notifiers import NOTIFIERS
 
 _RECEIVER_FIELDS = {"name", "title", "child_level_for"}
-
-
-def _as_tuple(raw: Any) -> Any:
-    if raw is None:
-        return ()
-    return (raw,) if isinstance(raw, str) else raw
-
-
-def _glob(value: str | None, patterns: tuple[str, ...]) -> bool:
-    if value is None:
-        return False
-    folded = value.casefold()
-    return any(fnmatch.fnmatchcase(folded, p.casefold()) for p in patterns)
 
 
 class Grouping(StrEnum):
@@ -59,13 +47,8 @@ class Receiver(BaseModel):
 
     name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$", max_length=120)
     title: str = ""
-    child_level_for: tuple[str, ...] = ()
+    child_level_for: OneOrMany = ()
     channels: Mapping[str, Mapping[str, Any]] = Field(default_factory=dict)
-
-    @field_validator("child_level_for", mode="before")
-    @classmethod
-    def _one_or_many(cls, raw: Any) -> Any:
-        return _as_tuple(raw)
 
     @property
     def display_title(self) -> str:
@@ -73,7 +56,7 @@ class Receiver(BaseModel):
 
     def may_see_children_of(self, team: str | None) -> bool:
         """Child-level detail only for the teams this receiver is explicitly entitled to."""
-        return _glob(team, self.child_level_for)
+        return globs_match(team, self.child_level_for)
 
 
 class Route(BaseModel):
@@ -82,7 +65,7 @@ class Route(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     receiver: str | None = None
-    match: Mapping[str, tuple[str, ...]] = Field(default_factory=dict)
+    match: LabelValues = Field(default_factory=dict)
     min_severity: Severity | None = None
     continue_: bool = Field(default=False, alias="continue")
     group: Grouping | None = None
@@ -91,20 +74,14 @@ class Route(BaseModel):
     templates: Mapping[str, str] = Field(default_factory=dict)
     routes: tuple[Route, ...] = ()
 
-    @field_validator("match", mode="before")
-    @classmethod
-    def _match_values(cls, raw: Any) -> Any:
-        if isinstance(raw, Mapping):
-            return {str(k): tuple(str(v) for v in _as_tuple(value)) for k, value in raw.items()}
-        return raw
-
     def matches(self, labels: Mapping[str, str]) -> bool:
         if self.min_severity is not None:
             severity = (labels.get("severity") or "").casefold()
             if severity not in {s.value for s in Severity} or \
                     Severity(severity).rank < self.min_severity.rank:
                 return False
-        return all(_glob(labels.get(key), patterns) for key, patterns in self.match.items())
+        return all(globs_match(labels.get(key), patterns)
+                   for key, patterns in self.match.items())
 
 
 @dataclass(frozen=True)
@@ -139,6 +116,7 @@ class Routing:
     receivers: Mapping[str, Receiver]
     route: Route
     file: str = ""
+    inhibit: tuple[InhibitRule, ...] = ()
 
     def routes_for(self, labels: Mapping[str, str]) -> list[RouteSettings]:
         """Every route an alert with these labels reaches; one per receiver, first wins."""
@@ -253,10 +231,12 @@ def routing_from_document(document: YamlDocument) -> Routing:
                 problems.append(Problem(document.file, document.line_of(("receivers", index)),
                                         f"receiver '{receiver.name}' is defined twice"))
             receivers[receiver.name] = receiver
-    unknown = sorted(set(raw) - {"receivers", "route"})
+    unknown = sorted(set(raw) - {"receivers", "route", "inhibit"})
     for key in unknown:
         problems.append(Problem(document.file, document.line_of((key,)),
-                                f"unknown field '{key}' (expected receivers and route)"))
+                                f"unknown field '{key}' (expected receivers, route and "
+                                "inhibit)"))
+    inhibit = _inhibit_rules(document, raw.get("inhibit"), problems)
     route: Route | None = None
     try:
         route = Route.model_validate(raw.get("route") or {})
@@ -273,7 +253,25 @@ def routing_from_document(document: YamlDocument) -> Routing:
                                     f"route: receiver '{name}' is not defined under receivers"))
     if problems or route is None:
         raise ProblemsFound(problems)
-    return Routing(receivers, route, document.file)
+    return Routing(receivers, route, document.file, inhibit)
+
+
+def _inhibit_rules(document: YamlDocument, raw: Any,
+                   problems: list[Problem]) -> tuple[InhibitRule, ...]:
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        problems.append(Problem(document.file, document.line_of(("inhibit",)),
+                                "inhibit must be a list of {source, target, equal}"))
+        return ()
+    rules = []
+    for index, entry in enumerate(raw):
+        try:
+            rules.append(InhibitRule.model_validate(entry))
+        except ValidationError as exc:
+            problems.extend(problems_from_validation(exc, document, ("inhibit", index),
+                                                     f"inhibit[{index}]", InhibitRule))
+    return tuple(rules)
 
 
 def _interpolated(document: YamlDocument) -> Any:

@@ -7,6 +7,7 @@ routing; the child id only, never a name.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 from typing import Literal
 
@@ -15,7 +16,7 @@ from pydantic import model_validator
 
 from alerting.model.durations import DurationField, months_between
 from alerting.model.findings import Finding, Status
-from alerting.rules.base import EvaluationContext, EvaluationData, Rule
+from alerting.rules.base import EvaluationContext, EvaluationData, RagScheme, Rule
 
 
 def _plural(count: int, word: str) -> str:
@@ -27,6 +28,8 @@ class CaseDurationRule(Rule):
 
     rule_type = "case_duration"
     applies_to = "cases"
+    selected_by = ("plan_types", "teams", "areas")
+    data_labels = ("team", "locality", "child", "plan_type")
 
     type: Literal["case_duration"]
     older_than: DurationField
@@ -42,6 +45,9 @@ class CaseDurationRule(Rule):
                     f"({self.older_than})"
                 )
         return self
+
+    def raises(self, scheme: RagScheme) -> Mapping[Status, str | None]:
+        return {Status.BREACH: None, Status.WARNING: "warn_after"}
 
     def evaluate(self, data: EvaluationData, context: EvaluationContext) -> list[Finding]:
         cases = data.cases

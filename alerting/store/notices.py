@@ -93,7 +93,8 @@ def _alert_row(alert: Alert) -> dict[str, Any]:
         "severity": alert.severity.value, "episode": alert.episode,
         "started_at": alert.started_at, "changed_at": alert.changed_at,
         "last_seen_at": alert.last_seen_at, "resolved_at": alert.resolved_at,
-        "silenced_by": alert.silenced_by, "finding": json.dumps(alert.finding, default=str),
+        "silenced_by": alert.silenced_by, "inhibited_by": alert.inhibited_by,
+        "finding": json.dumps(alert.finding, default=str),
     }
 
 
@@ -104,7 +105,7 @@ def _alert_from_row(row: Any) -> Alert:
         episode=row.episode, started_at=_utc_required(row.started_at),
         changed_at=_utc_required(row.changed_at), last_seen_at=_utc_required(row.last_seen_at),
         resolved_at=_utc(row.resolved_at), finding=json.loads(row.finding),
-        silenced_by=row.silenced_by,
+        silenced_by=row.silenced_by, inhibited_by=row.inhibited_by,
     )
 
 

@@ -89,7 +89,7 @@ case_records = sa.Table(
     sa.UniqueConstraint("child_id", "plan_type", "start_date", name="uq_case_plan"),
 )
 
-# Child-level events from Annex A lists or an events CSV (migration 0004). One row per
+# Child-level events from Annex A lists or an events CSV (migration 0005). One row per
 # (child, kind, episode): episode is the ISO start date, or '' for a kind with none
 # (care leavers). `dates` and `details` are JSON objects with sorted keys.
 child_events = sa.Table(
@@ -140,6 +140,7 @@ alerts = sa.Table(
     sa.Column("resolved_at", sa.DateTime(timezone=True)),
     sa.Column("silenced_by", sa.String(40)),
     sa.Column("finding", sa.Text, nullable=False),
+    sa.Column("inhibited_by", sa.String(600)),  # the identity of the alert inhibiting it
     sa.Index("ix_alerts_state", "state"),
 )
 

@@ -175,13 +175,10 @@ def test_load_command_and_configured_source_take_a_layout(tmp_path: Path,
     url = f"sqlite:///{tmp_path / 'db.sqlite3'}"
     assert main(["--database", url, "load", "--layout", "wide.layout.yaml", "wide.xlsx"]) == 0
     assert "wide.xlsx[Scorecard]: observations: 8 loaded (8 new" in capsys.readouterr().out
-    store = Store.open(url)
-    try:
+    with Store.open(url) as store:
         source = SourceSettings(name="scorecard", path="wide.xlsx", layout="wide.layout.yaml")
         outcome = load_source(store, source, datetime.now().astimezone())
         assert (outcome.error, outcome.rows_loaded, outcome.changed) == (None, 8, False)
-    finally:
-        store.close()
 
 
 def test_shipped_march_2024_dashboard_matches_its_tidy_csv(store: Store) -> None:

@@ -83,10 +83,11 @@ def test_default_card_validates_against_adaptive_card_1_4() -> None:
     notice = render(draft([finding(1), finding(2, child=True)],
                           (ChildCount("cp-over-2y", "Cotswolds Safeguarding",
                                       NotifyReason.FIRST, 4),)), frozenset({ADAPTIVE_CARD}))
-    assert notice.card is not None
-    validate_card(dict(notice.card))
-    assert notice.card["version"] == "1.4"
-    facts = [fact for item in notice.card["body"] if item["type"] == "Container"
+    card = notice.documents.get(ADAPTIVE_CARD)
+    assert card is not None
+    validate_card(dict(card))
+    assert card["version"] == "1.4"
+    facts = [fact for item in card["body"] if item["type"] == "Container"
              for element in item["items"] if element["type"] == "FactSet"
              for fact in element["facts"]]
     titles = {fact["title"]: fact["value"] for fact in facts}
@@ -94,20 +95,19 @@ def test_default_card_validates_against_adaptive_card_1_4() -> None:
     assert titles["Target"] == "85.0% (tolerance relative 5%)"
     assert titles["Child id"] == "C000002"
     assert titles["Allocated worker"] == "Worker 7"
-    assert notice.card["actions"] == [{"type": "Action.OpenUrl", "url":
-                                       "https://intranet.example/d",
-                                       "title": "Open the performance dashboard"}]
+    assert card["actions"] == [{"type": "Action.OpenUrl", "url": "https://intranet.example/d",
+                                "title": "Open the performance dashboard"}]
 
 
 def test_html_in_titles_and_commentary_is_escaped_in_the_card() -> None:
     """Markup from data arrives as inert text (&lt;...) in every card string."""
     notice = render(draft([finding(1, title=EVIL, commentary=EVIL)]),
                     frozenset({ADAPTIVE_CARD, MESSAGE_CARD}))
-    for card in (notice.card, notice.message_card):
+    for card in (notice.documents.get(ADAPTIVE_CARD), notice.documents.get(MESSAGE_CARD)):
         text = json.dumps(card, ensure_ascii=False)
         assert "<script>" not in text and "<img" not in text and "<target>" not in text
         assert "&lt;script&gt;" in text
-    validate_card(dict(notice.card or {}))
+    validate_card(dict(notice.documents.get(ADAPTIVE_CARD) or {}))
 
 
 def test_html_arrives_escaped_at_a_real_teams_endpoint(store, smtp, httpserver: HTTPServer,
@@ -131,7 +131,7 @@ def test_long_digest_is_cut_under_the_size_limit_with_and_n_more() -> None:
     """300 child-level alerts do not fit in 28 KB: the card shows what fits and 'and N more'."""
     notice = render(draft([finding(i, child=True) for i in range(300)]),
                     frozenset({ADAPTIVE_CARD}))
-    card = notice.card or {}
+    card = notice.documents.get(ADAPTIVE_CARD) or {}
     envelope = {"type": "message", "attachments": [{
         "contentType": "application/vnd.microsoft.card.adaptive", "contentUrl": None,
         "content": card}]}
@@ -145,7 +145,8 @@ def test_long_digest_is_cut_under_the_size_limit_with_and_n_more() -> None:
 
 def test_short_digest_is_not_cut() -> None:
     """Under the limit every alert is shown and nothing says 'more'."""
-    card = render(draft([finding(i) for i in range(3)]), frozenset({ADAPTIVE_CARD})).card or {}
+    card = render(draft([finding(i) for i in range(3)]),
+                  frozenset({ADAPTIVE_CARD})).documents.get(ADAPTIVE_CARD) or {}
     assert sum(1 for item in card["body"] if item["type"] == "Container") == 3
     assert "more" not in json.dumps(card)
 
@@ -162,7 +163,7 @@ def test_email_html_escapes_and_text_does_not() -> None:
 
 def test_webhook_payload_lists_alerts_as_data() -> None:
     """The generic webhook gets machine-readable alerts with labels and fingerprints."""
-    payload = render(draft([finding(1)]), frozenset({JSON})).payload or {}
+    payload = render(draft([finding(1)]), frozenset({JSON})).documents.get(JSON) or {}
     [alert] = payload["alerts"]
     assert alert["fingerprint"] == "off-target|m1|Cotswolds"
     assert (alert["status"], alert["reason"], alert["value"]) == ("firing", "first", 63.0)
