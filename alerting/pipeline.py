@@ -24,6 +24,7 @@ from alerting.alerts.state import Alert, AlertState, AlertUpdate, Change, Notifi
 from alerting.config.ruleset import RuleSet
 from alerting.config.settings import Settings
 from alerting.delivery.dispatch import DispatchReport, dispatch, notifier_factory
+from alerting.model.calendar import WorkingCalendar, england_and_wales
 from alerting.model.clock import Clock, utc_now
 from alerting.model.findings import Finding
 from alerting.rendering.render import Renderer
@@ -52,9 +53,10 @@ def gather(store: Store, ruleset: RuleSet) -> EvaluationData:
 
 def evaluate_stored(store: Store, ruleset: RuleSet, as_of: date, *,
                     scheme: RagScheme = RagScheme.TARGET_WITH_TOLERANCE,
-                    include_all: bool = False) -> Evaluation:
+                    include_all: bool = False,
+                    calendar: WorkingCalendar | None = None) -> Evaluation:
     data = read_data(store, ruleset)
-    return evaluate_data(ruleset, data, as_of, scheme, include_all)
+    return evaluate_data(ruleset, data, as_of, scheme, include_all, calendar=calendar)
 
 
 def read_data(store: Store, ruleset: RuleSet) -> EvaluationData:
@@ -63,9 +65,12 @@ def read_data(store: Store, ruleset: RuleSet) -> EvaluationData:
 
 
 def evaluate_data(ruleset: RuleSet, data: EvaluationData, as_of: date, scheme: RagScheme,
-                  include_all: bool = False, only: Collection[str] | None = None) -> Evaluation:
-    """Evaluate the enabled rules (or only those with the ids in `only`) as of a date."""
-    context = EvaluationContext(as_of=as_of, rag_scheme=scheme, include_all=include_all)
+                  include_all: bool = False, only: Collection[str] | None = None, *,
+                  calendar: WorkingCalendar | None = None) -> Evaluation:
+    """Evaluate the enabled rules (or only those with the ids in `only`) as of a date, counting
+    working days in `calendar` (England and Wales bank holidays when not given)."""
+    context = EvaluationContext(as_of=as_of, rag_scheme=scheme, include_all=include_all,
+                                calendar=calendar or england_and_wales())
     return evaluate(selected_rules(ruleset, only), data, context)
 
 
@@ -182,7 +187,8 @@ def notify(store: Store, ruleset: RuleSet, notifying: Notifying, as_of: date, *,
     """
     now = clock()
     data = read_data(store, ruleset)
-    evaluation = evaluate_data(ruleset, data, as_of, notifying.settings.rag_scheme, only=only)
+    evaluation = evaluate_data(ruleset, data, as_of, notifying.settings.rag_scheme, only=only,
+                               calendar=notifying.settings.calendar.working_calendar())
     failed = {f.rule for f in evaluation.failures}
     # The service's own alerts (service:*) are kept by the self-monitoring checks.
     previous = {k: a for k, a in store.alerts().items() if not a.rule.startswith("service:")}

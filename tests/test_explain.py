@@ -485,3 +485,30 @@ def test_without_a_matching_breach_nothing_is_said_of_inhibition(config, capsys,
                         "--area", "Gloucestershire")
     assert "the rule FIRED" in out
     assert "inhibit" not in out
+
+
+def test_case_duration_in_working_days_uses_the_service_calendar(tmp_path, capsys):
+    """A `10wd` rule is explained in working days, counted with the configured closures."""
+    (tmp_path / "rules").mkdir()
+    (tmp_path / "rules" / "rules.yaml").write_text(
+        "rules:\n  - id: cp-10wd\n    type: case_duration\n    older_than: 10wd\n")
+    (tmp_path / "cases.csv").write_text(
+        "child_id,plan_type,start_date,end_date,team\n"
+        "C1,CP,2023-12-11,,Stroud Safeguarding\nC2,CP,2023-12-12,,Stroud Safeguarding\n")
+    service = tmp_path / "service.yaml"
+    service.write_text(f"database_url: sqlite:///{tmp_path / 'db.sqlite3'}\n"
+                       f"rules: [{tmp_path / 'rules'}]\n"
+                       "calendar:\n  closures:\n"
+                       "    - {from: 2023-12-27, to: 2023-12-29, reason: Christmas shutdown}\n")
+    assert main(["--config", str(service), "load", str(tmp_path / "cases.csv")]) == 0
+    capsys.readouterr()
+    _, out, _ = explain(service, capsys, "--rule", "cp-10wd", "--subject", "C1",
+                        as_of="2024-01-02")
+    assert ("(10 working days after the start, not counting weekends, bank holidays and "
+            "closure days) on the plan at 2024-01-02, exactly 10 working days, which counts; "
+            "the rule fires for open plans of at least 10 working days (started on or before "
+            "2023-12-11), so it is a BREACH and the rule FIRED") in out
+    _, out, _ = explain(service, capsys, "--rule", "cp-10wd", "--subject", "C2",
+                        as_of="2024-01-02")
+    assert "(9 working days after the start," in out
+    assert out.rstrip().endswith("So the rule did not fire.")

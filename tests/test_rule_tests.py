@@ -355,8 +355,8 @@ def test_a_broken_rule_file_under_test_is_reported_with_its_own_line(tmp_path, m
         t="rule_files: [pack.yaml]\ntests:\n  - {name: x, as_of: 2021-09-30, expect: []}\n")
     assert code == 2
     assert out.splitlines()[:2] == [
-        "pack.yaml:4: rule 'cp-over-2y': older_than must be a duration like 2y or 18m, "
-        "got '2 years'",
+        "pack.yaml:4: rule 'cp-over-2y': older_than must be a duration like 2y, 18m or 10wd "
+        "(working days), got '2 years'",
         "t.yaml:1: the rule files under test have 1 error(s) (listed above); no test in this "
         "file was run"]
 

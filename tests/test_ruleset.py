@@ -42,8 +42,8 @@ rules:
 """)
     ruleset = load_rules([Path("safeguarding.yaml")])
     assert [str(p) for p in ruleset.problems] == [
-        "safeguarding.yaml:6: rule 'cp-over-2y': older_than must be a duration like 2y or 18m, "
-        "got '2 years'"]
+        "safeguarding.yaml:6: rule 'cp-over-2y': older_than must be a duration like 2y, 18m or "
+        "10wd (working days), got '2 years'"]
     assert ruleset.rules == ()
 
 
@@ -63,6 +63,14 @@ rules:
      "rule 'r': severity must be 'info', 'low', 'medium', 'high' or 'critical', got 'urgent'"),
     ("  - id: r\n    type: risk_rise\n    select:\n      riskz: [SR7]\n", 5,
      "rule 'r': unknown field 'select.riskz'"),
+    ("  - id: r\n    type: case_duration\n    older_than: 0wd\n", 4,
+     "rule 'r': older_than must be at least 1 working day (1wd), got '0wd'"),
+    ("  - id: r\n    type: case_duration\n    older_than: -3wd\n", 4,
+     "rule 'r': older_than must be at least 1 working day (1wd), got '-3wd'"),
+    ("  - id: r\n    type: case_duration\n    older_than: 1.5wd\n", 4,
+     "rule 'r': older_than must be a whole number of working days, like 10wd, got '1.5wd'"),
+    ("  - id: r\n    type: missing_data\n    grace: 0wd\n", 4,
+     "rule 'r': grace must be at least 1 working day (1wd), got '0wd'"),
     ("  - id: bad id\n    type: tolerance\n", 2,
      "rule 'bad id': id must use only letters, digits, '.', '_' and '-' (no spaces), "
      "got 'bad id'"),

@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
 
@@ -31,6 +31,7 @@ from alerting.authoring.explaining.facts import (
 )
 from alerting.config.ruleset import RuleSet, load_rules
 from alerting.config.settings import Settings
+from alerting.model.calendar import WorkingCalendar, england_and_wales
 from alerting.model.catalogue import Measure
 from alerting.model.clock import Clock, local_today, utc_now
 from alerting.model.findings import Finding, alert_identity
@@ -98,11 +99,13 @@ class Explaining:
     scheme: RagScheme
     data: EvaluationData
     findings: tuple[Finding, ...]  # the rule's findings for the subject, every rating
+    calendar: WorkingCalendar = field(default_factory=england_and_wales)
 
     def probe(self, area: str | None) -> Probe:
         """Evaluate a variant of the rule (e.g. a lower threshold) with the real engine."""
         def run(variant: Rule) -> Finding | None:
-            context = EvaluationContext(self.as_of, self.scheme, include_all=True)
+            context = EvaluationContext(self.as_of, self.scheme, include_all=True,
+                                        calendar=self.calendar)
             found = evaluate([variant.model_copy(update={"enabled": True})], self.data, context)
             return next((f for f in found.findings
                          if f.subject == self.subject and f.area == area), None)
@@ -117,7 +120,7 @@ class Explaining:
                     finding=finding, measure=measure,
                     catalogued=catalogued, risk_title=risk_title, points=points, plan=plan,
                     other_areas=other_areas, probe=self.probe(area),
-                    labels=labels if labels is not None else {})
+                    labels=labels if labels is not None else {}, calendar=self.calendar)
 
 
 def _finding_in(findings: Sequence[Finding], area: str | None) -> Finding | None:
@@ -251,7 +254,8 @@ def _inhibition(settings: Settings, ruleset: RuleSet, data: EvaluationData,
         return None
     if not routing.inhibit:
         return None
-    found = evaluate_data(ruleset, data, as_of, settings.rag_scheme)
+    found = evaluate_data(ruleset, data, as_of, settings.rag_scheme,
+                          calendar=settings.calendar.working_calendar())
     return Inhibition(routing.inhibit, {f.identity: f for f in found.exceptions},
                       ruleset.rule_titles())
 
@@ -289,14 +293,17 @@ def explain_command(args: argparse.Namespace, settings: Settings, *,
         with Store.open(settings.database_url) as store:
             data = read_data(store, ruleset)
         subject = find_subject(ruleset, rule, args.subject, data)
+        calendar = settings.calendar.working_calendar()
         evaluation = evaluate_data(_engine_rules(ruleset, rule), data, as_of,
-                                   settings.rag_scheme, include_all=True, only={rule.id})
+                                   settings.rag_scheme, include_all=True, only={rule.id},
+                                   calendar=calendar)
         for failure in evaluation.failures:
             print(f"rule '{failure.rule}' failed: {failure.error}", file=sys.stderr)
         if evaluation.failures:
             return 1
         job = Explaining(ruleset, rule, subject, as_of, settings.rag_scheme, data,
-                         tuple(f for f in evaluation.findings if f.subject == subject))
+                         tuple(f for f in evaluation.findings if f.subject == subject),
+                         calendar)
         looks = _LOOKS[rule.applies_to](job, args.area)
         inhibition = (_inhibition(settings, ruleset, data, as_of)
                       if any(look.fired for look in looks) else None)

@@ -134,7 +134,8 @@ def _backtest(args: argparse.Namespace, settings: Settings) -> int:
 def _run(ruleset: RuleSet, data: EvaluationData, dates: tuple[date, ...],
          routing: Routing, settings: Settings, patterns: list[str] | None) -> Backtest:
     return run_backtest(ruleset, data, dates, routing, scheme=settings.rag_scheme,
-                        only=_only(ruleset, patterns))
+                        only=_only(ruleset, patterns),
+                        calendar=settings.calendar.working_calendar())
 
 
 def _single(form: str, result: Backtest, data: EvaluationData, ruleset: RuleSet,

@@ -111,7 +111,8 @@ def evaluate(args: argparse.Namespace, settings: Settings, *, clock: Clock | Non
     with Store.open(settings.database_url) as store:
         as_of = args.as_of or local_today(clock, settings.timezone)
         result = evaluate_stored(store, ruleset, as_of, scheme=settings.rag_scheme,
-                                 include_all=args.all)
+                                 include_all=args.all,
+                                 calendar=settings.calendar.working_calendar())
     for failure in result.failures:
         print(f"rule '{failure.rule}' failed: {failure.error}", file=sys.stderr)
     findings = result.findings if args.all else result.exceptions

@@ -123,7 +123,8 @@ def preview_command(args: argparse.Namespace, settings: Settings, *,
     with Store.open(settings.database_url) as store:
         data = read_data(store, ruleset)
     as_of = args.as_of or today(settings, clock)
-    evaluation = evaluate_data(ruleset, data, as_of, settings.rag_scheme)
+    evaluation = evaluate_data(ruleset, data, as_of, settings.rag_scheme,
+                               calendar=settings.calendar.working_calendar())
     findings = with_trends([f for f in evaluation.exceptions if f.rule == args.rule], data)
     if not findings:
         print(f"Rule '{args.rule}' finds no exceptions as of {as_of}.")

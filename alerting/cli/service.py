@@ -13,6 +13,7 @@ from alerting.alerts.silences import load_silences
 from alerting.config.ruleset import load_rules
 from alerting.config.schedules import next_fire
 from alerting.config.settings import Settings
+from alerting.model.calendar import BankHolidays
 from alerting.model.clock import Clock, utc_now
 from alerting.model.durations import interval_text
 from alerting.model.problems import Problem, ProblemsFound
@@ -143,6 +144,23 @@ def runs_command(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _calendar_note(settings: Settings) -> str:
+    """Which days are off, so a mistyped closure range shows before any rule counts in it."""
+    calendar = settings.calendar.working_calendar()
+    holidays = ("England and Wales bank holidays"
+                if calendar.bank_holidays is BankHolidays.ENGLAND_AND_WALES
+                else "no bank holidays")
+    closures = []
+    for closure in calendar.closures:
+        span = (closure.first.isoformat() if closure.first == closure.last
+                else f"{closure.first.isoformat()} to {closure.last.isoformat()}")
+        weekdays = sum(1 for day in closure.days() if day.weekday() < 5)
+        what = f"{closure.reason} " if closure.reason else ""
+        closures.append(f"{what}{span} ({weekdays} weekday{'' if weekdays == 1 else 's'})")
+    return (f"working days: Monday to Friday less {holidays}"
+            + (f"; closures: {', '.join(closures)}" if closures else "; no closures"))
+
+
 def config_check(args: argparse.Namespace, settings: Settings, *,
                  clock: Clock | None = None) -> int:
     """Check the service config and every file it names; print what the worker would do."""
@@ -181,6 +199,7 @@ def config_check(args: argparse.Namespace, settings: Settings, *,
     if not settings.schedules:
         notes.append("no schedules: `alerting worker` will only deliver and self-check")
     notes.append(f"database: {_safe_url(settings.database_url)}")
+    notes.append(_calendar_note(settings))
     notes.append("notices: " + (f"written to {settings.redirect_to_folder}/ (not sent)"
                                 if settings.redirect_to_folder else
                                 f"sent by {', '.join(sorted(settings.notifiers)) or 'email'}"))

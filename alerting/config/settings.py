@@ -1,4 +1,5 @@
-"""Service settings (`config/service.yaml`): database, rules, recipients, notifiers, delivery.
+"""Service settings (`config/service.yaml`): database, rules, recipients, notifiers, delivery,
+the working-day calendar.
 
 `${ENV_VAR}` anywhere in a value is replaced from the environment, so secrets stay out of
 the file. `CSC_ALERTING_DATABASE_URL` overrides the database for one run.
@@ -16,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from alerting.config.calendar import CalendarSettings
 from alerting.config.schedules import cron_trigger, time_zone
 from alerting.loading.contract import TableKind
 from alerting.model.durations import IntervalField
@@ -171,6 +173,8 @@ class Settings(BaseModel):
     notifiers: dict[str, ChannelOptions] = Field(default_factory=dict)
     delivery: DeliverySettings = Field(default_factory=DeliverySettings)
     timezone: str = "Europe/London"
+    # Working days for `10wd` in rules: bank holidays and the council's closure days.
+    calendar: CalendarSettings = Field(default_factory=CalendarSettings)
     sources: tuple[SourceSettings, ...] = ()
     schedules: tuple[ScheduleSettings, ...] = ()
     worker: WorkerSettings = Field(default_factory=WorkerSettings)

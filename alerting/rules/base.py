@@ -8,7 +8,7 @@ needs editing to add one (see `alerting/rules/__init__.py`).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
 from typing import Annotated, Any, ClassVar
@@ -18,6 +18,7 @@ import numpy.typing as npt
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
+from alerting.model.calendar import WorkingCalendar, england_and_wales
 from alerting.model.catalogue import Catalogue, Measure
 from alerting.model.fields import OneOrMany, globs_match
 from alerting.model.findings import Finding, Severity, Status
@@ -48,6 +49,8 @@ class EvaluationContext:
     as_of: date
     rag_scheme: RagScheme = RagScheme.TARGET_WITH_TOLERANCE
     include_all: bool = False  # also report ratings that are not exceptions (--all)
+    # Working days for `10wd` durations: the service's calendar (settings `calendar:`).
+    calendar: WorkingCalendar = field(default_factory=england_and_wales)
 
 
 def _matches(value: str | None, patterns: Sequence[str]) -> bool:

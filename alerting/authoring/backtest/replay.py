@@ -25,6 +25,7 @@ import numpy as np
 
 from alerting.alerts.state import Alert, Change, Notified, status_level
 from alerting.config.ruleset import RuleSet
+from alerting.model.calendar import WorkingCalendar, england_and_wales
 from alerting.model.findings import Finding, Severity, Status
 from alerting.model.frames import ObservationFrame
 from alerting.model.records import ObservationExtras
@@ -131,8 +132,11 @@ def _no_extras(_row_ids: Sequence[int]) -> Mapping[int, ObservationExtras]:
 def run_backtest(ruleset: RuleSet, data: EvaluationData, dates: Sequence[date],
                  routing: Routing | None, *,
                  scheme: RagScheme = RagScheme.TARGET_WITH_TOLERANCE,
-                 only: Collection[str] | None = None) -> Backtest:
-    """Replay the enabled rules (or those in `only`) at each date, oldest first."""
+                 only: Collection[str] | None = None,
+                 calendar: WorkingCalendar | None = None) -> Backtest:
+    """Replay the enabled rules (or those in `only`) at each date, oldest first, counting
+    working days in `calendar` (England and Wales bank holidays when not given)."""
+    calendar = calendar or england_and_wales()
     rules = tuple(r for r in ruleset.enabled() if only is None or r.id in only)
     known = {r.id for r in ruleset.rules}
     titles = ruleset.rule_titles()
@@ -143,7 +147,7 @@ def run_backtest(ruleset: RuleSet, data: EvaluationData, dates: Sequence[date],
     failures: list[tuple[date, str, str]] = []
     for as_of in sorted(dates):
         now = datetime.combine(as_of, time(12), tzinfo=UTC)
-        evaluation = evaluate(rules, data, EvaluationContext(as_of, scheme))
+        evaluation = evaluate(rules, data, EvaluationContext(as_of, scheme, calendar=calendar))
         failed = {f.rule for f in evaluation.failures}
         failures.extend((as_of, f.rule, f.error) for f in evaluation.failures)
         evaluated = {r.id for r in rules} - failed
