@@ -226,6 +226,23 @@ def test_a_decline_rule_without_direction_on_a_volume(project: Path, run: Runner
         "counted as declining (set direction: increase or decrease)"]
 
 
+def test_comparator_and_spc_rules_on_a_volume(project: Path, run: Runner) -> None:
+    """A comparator rule never compares a volume; an spc rule only finds it neutral."""
+    write(project, "rules/more.yaml",
+          "rules:\n  - id: contacts-vs-england\n    type: comparator\n    comparator: england\n"
+          "    select: {measures: contacts-received}\n"
+          "  - id: contacts-spc\n    type: spc\n    select: {measures: contacts-received}\n"
+          "  - id: contacts-spc-neutral\n    type: spc\n    fire_on: [neutral]\n"
+          "    select: {measures: contacts-received}\n")
+    assert warnings(run()[1]) == [
+        "rules/more.yaml:5: warning: rules[0].select.measures: rule 'contacts-vs-england' "
+        "compares by polarity, but 'contacts-received' has no polarity in the catalogue, so it "
+        "is never compared",
+        "rules/more.yaml:8: warning: rules[1].select.measures: rule 'contacts-spc' judges "
+        "special causes by polarity, but 'contacts-received' has no polarity in the catalogue, "
+        "so it is only ever neutral, never a concern (add neutral to fire_on)"]
+
+
 def test_a_decline_rule_with_a_direction_on_a_volume_is_fine(project: Path, run: Runner) -> None:
     write(project, "rules/more.yaml",
           "rules:\n  - id: contacts-rising\n    type: decline\n    direction: increase\n"

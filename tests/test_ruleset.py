@@ -190,7 +190,8 @@ def test_every_shipped_rule_and_config_file_loads_cleanly():
     ruleset = load_rules([RULES])
     assert ruleset.problems == ()
     assert {r.rule_type for r in ruleset.rules} == {
-        "tolerance", "decline", "case_duration", "risk_rise", "missing_data"}
+        "tolerance", "decline", "case_duration", "risk_rise", "missing_data", "comparator",
+        "spc"}
     assert len(ruleset.catalogue) > 100
 
 

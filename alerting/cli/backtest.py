@@ -108,7 +108,7 @@ def _backtest(args: argparse.Namespace, settings: Settings) -> int:
     dates = as_of_dates(data, args.start, args.end)
     if not dates:
         raise _Refused(f"no month end between {args.start} and {args.end}: widen the range")
-    data = without_extras(data)
+    data = without_extras(data, [*ruleset.rules, *(other.rules if other else ())])
     result = _run(ruleset, data, dates, routing, settings, args.rule)
     if other is None:
         _write(args, _single(args.format, result, data, ruleset, _names(paths),

@@ -23,7 +23,13 @@ from functools import lru_cache
 from typing import Any
 
 from alerting.model.periods import Period, PeriodError, PeriodKind, month_period, parse_period
-from alerting.model.records import CaseRecord, ObservationRecord, RiskRecord, risk_level
+from alerting.model.records import (
+    CaseRecord,
+    ObservationRecord,
+    RiskRecord,
+    is_comparator,
+    risk_level,
+)
 from alerting.model.values import ValueParseError, parse_date, parse_int, parse_number, strip_html
 
 
@@ -45,9 +51,6 @@ REQUIRED = {
     TableKind.EVENTS: ("child_id", "kind", "start_date"),
 }
 
-COMPARATOR_COLUMNS = frozenset({"england", "stat_neighbours", "statistical_neighbours",
-                                "comparator_group", "peer_group", "good_outstanding", "region",
-                                "national"})
 
 # Ofsted Annex A List 7 headings (and the DfE CIN census item names) -> the case contract.
 ANNEX_A_LIST7 = {
@@ -180,10 +183,6 @@ def comparator_cell(raw: Any, column: str) -> float | None:
             return float(match.group(1).replace(",", ""))
         raise RowError(
             f"{column} must be a number or a missing-value marker, got {raw!r}") from None
-
-
-def is_comparator(column: str) -> bool:
-    return column in COMPARATOR_COLUMNS or column.startswith("comparator_")
 
 
 def parse_observation(row: Mapping[str, Any]) -> ObservationRecord:

@@ -61,7 +61,8 @@ def _autoescape(name: str | None) -> bool:
     return name is not None and ".html" in name
 
 
-_NOT_TEXT = {"link", "chart", "partials", "colour", "trend_numbers"}
+_NOT_TEXT = {"link", "chart", "partials", "colour", "trend_numbers", "trend_limits",
+             "trend_flags"}
 
 
 def card_text(value: Any) -> Any:
@@ -164,7 +165,9 @@ class Renderer:
         images = []
         for index, view in enumerate(context["alerts"][:_MAX_CHARTS]):
             points = view["trend_numbers"]
-            png = trend_png([p[0] for p in points], [p[1] for p in points]) if points else None
+            png = trend_png([p[0] for p in points], [p[1] for p in points],
+                            limits=view.get("trend_limits"),
+                            flagged=view.get("trend_flags") or ()) if points else None
             if png is not None:
                 cid = f"chart-{index + 1}@csc-alerting"
                 view["chart"] = cid

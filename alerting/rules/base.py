@@ -135,6 +135,7 @@ class Rule(BaseModel):
     data_labels: ClassVar[tuple[str, ...] | None] = ("measure", "area", "service_area")
     # Does the type rate by the council's RAG scheme (red/amber/green or tolerance bands)?
     rates_by_scheme: ClassVar[bool] = False
+    reads_comparators: ClassVar[bool] = False  # decides on the observations' comparator figures
 
     id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$", max_length=120)
     type: str

@@ -201,3 +201,30 @@ def test_sandbox_refuses_unsafe_attribute_access(tmp_path: Path) -> None:
     with pytest.raises(TemplateProblem):
         render(draft([finding(1)], templates={"email_text": "evil.txt.j2"}),
                frozenset({EMAIL}), renderer=renderer)
+
+
+def test_spc_notice_states_the_limits_and_its_chart_draws_them() -> None:
+    """An spc finding's message names the mean, limits and signal; the email's chart draws
+    the limits and marks the special-cause point (it differs from the plain trend chart)."""
+    from alerting.rendering.chart import trend_png
+
+    message = ("Re-referrals (Cotswolds): 28.0% in Aug-26, special cause concern (above the "
+               "upper process limit); mean 22.0%, process limits 16.7% to 27.3%")
+    spc = Finding(
+        rule="spc-concern", rule_type="spc", subject="re-referrals", subject_title="Re-referrals",
+        area="Cotswolds", period=date(2026, 8, 31), period_label="Aug-26",
+        status=Status.BREACH, severity=Severity.MEDIUM, exception=True, message=message,
+        value=28.0, labels={"rule": "spc-concern", "area": "Cotswolds"},
+        details={"unit": "percent", "polarity": "smaller_is_better", "mean": 22.0,
+                 "lower_limit": 16.68, "upper_limit": 27.32,
+                 "history": [{"period": "2026-07-31", "value": 21.0, "signals": []},
+                             {"period": "2026-08-31", "value": 28.0,
+                              "signals": ["outside_limits"]}],
+                 "trend": [{"period": "2026-07-31", "label": "Jul-26", "value": 21.0},
+                           {"period": "2026-08-31", "label": "Aug-26", "value": 28.0}]})
+    notice = render(draft([spc]), frozenset({EMAIL}))
+    assert "mean 22.0%, process limits 16.7% to 27.3%" in notice.text
+    assert notice.images[0].content == trend_png([21.0, 28.0], [None, None],
+                                                 limits=(16.68, 22.0, 27.32),
+                                                 flagged=[False, True])
+    assert notice.images[0].content != trend_png([21.0, 28.0], [None, None])

@@ -31,7 +31,7 @@ from alerting.model.frames import ObservationFrame
 from alerting.model.records import ObservationExtras
 from alerting.pipeline import notice_pass
 from alerting.routing.routes import Routing
-from alerting.rules import EvaluationContext, EvaluationData, RagScheme
+from alerting.rules import EvaluationContext, EvaluationData, RagScheme, Rule
 from alerting.rules.evaluation import evaluate
 
 
@@ -117,16 +117,27 @@ def _month_ends(start: date, end: date) -> Iterable[date]:
         year, month = following.year, following.month
 
 
-def without_extras(data: EvaluationData) -> EvaluationData:
-    """The data without comparators, commentary and raw value markers: they go into notices,
-    which a backtest does not render, and never decide whether a rule fires. So replaying the
-    dates never goes back to the database."""
-    observations: ObservationFrame = replace(data.observations, extras=_no_extras)
+def without_extras(data: EvaluationData, rules: Iterable[Rule] = ()) -> EvaluationData:
+    """The data without commentary and raw value markers: they go into notices, which a
+    backtest does not render. Comparator figures decide whether rules that read them fire, so
+    for the measures those `rules` select they are fetched once, up front; replaying the dates
+    never goes back to the database."""
+    frame = data.observations
+    wanted = np.zeros(len(frame), dtype=bool)
+    for rule in rules:
+        if rule.reads_comparators:
+            wanted |= rule.select.measure_mask(frame, data.catalogue)[frame.measure]
+    known: dict[int, ObservationExtras] = {}
+    if wanted.any():
+        fetched = frame.extras(frame.row_id[wanted].tolist())
+        known = {row_id: ObservationExtras(comparators=extra.comparators)
+                 for row_id, extra in fetched.items() if extra.comparators}
+
+    def comparators_only(row_ids: Sequence[int]) -> Mapping[int, ObservationExtras]:
+        return {i: known[i] for i in row_ids if i in known}
+
+    observations: ObservationFrame = replace(frame, extras=comparators_only)
     return replace(data, observations=observations)
-
-
-def _no_extras(_row_ids: Sequence[int]) -> Mapping[int, ObservationExtras]:
-    return {}
 
 
 def run_backtest(ruleset: RuleSet, data: EvaluationData, dates: Sequence[date],

@@ -283,15 +283,17 @@ class DataBuilder:
         if not self._can_step(entry.start, frequency, len(entry.values), path, where):
             return []
         found = []
-        for period, value, target in zip(periods(entry.start, frequency, len(entry.values)),
-                                         entry.values, entry.targets(), strict=True):
+        for period, value, target, comparators in zip(
+                periods(entry.start, frequency, len(entry.values)), entry.values,
+                entry.targets(), entry.comparators_per_period(), strict=True):
             key = (entry.measure, entry.area, period.end)
             if key in seen:
                 self.problem(path, f"{where}: {entry.measure} in {entry.area} already has a "
                                    f"value for {period.label}")
                 return []
             seen.add(key)
-            found.append(ObservationRecord(entry.measure, period, entry.area, value, target))
+            found.append(ObservationRecord(entry.measure, period, entry.area, value, target,
+                                           comparators))
         return found
 
     def _risk(self, risk: RiskInput, path: PathKey, where: str,
