@@ -40,8 +40,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     load = commands.add_parser("load", help="load data files (CSV, XLSX) or a SQL query")
     load.add_argument("files", nargs="*", type=Path, help="CSV or XLSX files, or folders")
-    load.add_argument("--kind", choices=["observations", "risks", "cases"],
+    load.add_argument("--kind", choices=["observations", "risks", "cases", "events"],
                       help="table kind (default: detected from the headings)")
+    load.add_argument("--layout", type=Path, metavar="FILE",
+                      help="YAML layout of a wide scorecard workbook (measures as rows, "
+                           "periods as columns)")
     load.add_argument("--sql", metavar="URL", help="SQLAlchemy URL of a source database")
     load.add_argument("--query", help="SQL query to run against --sql")
 
