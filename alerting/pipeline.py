@@ -49,6 +49,7 @@ def gather(store: Store, ruleset: RuleSet) -> EvaluationData:
         observations=store.observation_frame(),
         risks=store.risk_frame(),
         cases=store.case_frame(),
+        events=store.event_frame(),
     )
 
 
