@@ -1,6 +1,7 @@
 """The pipeline in one place.
 
-A run of a job (`run_job`): rules in force -> data sources -> the notice cycle -> delivery.
+A run of a job (`run_job`): rules in force -> data sources -> derived measures -> the notice
+cycle -> delivery.
 The notice cycle (`notify`): gather data -> evaluate rules -> the notice pass -> outbox.
 The notice pass (`notice_pass`, pure): alert state -> silences -> firing or resolved ->
 routing and grouping -> rendering.
@@ -24,6 +25,7 @@ from alerting.alerts.state import Alert, AlertState, AlertUpdate, Change, Notifi
 from alerting.config.ruleset import RuleSet
 from alerting.config.settings import Settings
 from alerting.delivery.dispatch import DispatchReport, dispatch, notifier_factory
+from alerting.derived import DerivedMeasure, derive_measures
 from alerting.model.calendar import WorkingCalendar, england_and_wales
 from alerting.model.clock import Clock, utc_now
 from alerting.model.findings import Finding
@@ -51,6 +53,13 @@ def gather(store: Store, ruleset: RuleSet) -> EvaluationData:
         cases=store.case_frame(),
         events=store.event_frame(),
     )
+
+
+def derive_stored(store: Store, ruleset: RuleSet, settings: Settings) -> list[DerivedMeasure]:
+    """Re-compute the catalogue's derived measures from the stored events (after the sources
+    load, before the rules read the observations), in the service's working-day calendar."""
+    return derive_measures(store, ruleset.catalogue, settings.calendar.working_calendar(),
+                           settings.authority)
 
 
 def evaluate_stored(store: Store, ruleset: RuleSet, as_of: date, *,
@@ -292,6 +301,7 @@ class JobProgress:
     problems: list[str] = field(default_factory=list)
     rows_loaded: int = 0
     rows_rejected: int = 0
+    rows_derived: int = 0
     ruleset: RuleSet | None = None
     notified: NotifyOutcome | None = None
     delivery: DispatchReport | None = None
@@ -316,8 +326,9 @@ class JobSteps:
 
 def run_job(store: Store, job: JobPlan, steps: JobSteps, progress: JobProgress, *,
             clock: Clock = utc_now) -> JobProgress:
-    """One run: the rules in force, then each data source, then the notice cycle for the
-    job's rules (alert state and outbox in one transaction), then delivery."""
+    """One run: the rules in force, then each data source, then the derived measures, then
+    the notice cycle for the job's rules (alert state and outbox in one transaction), then
+    delivery."""
     ruleset = progress.ruleset = steps.rules(progress)
     steps.after("rules")
     for name in job.sources:
@@ -328,6 +339,13 @@ def run_job(store: Store, job: JobPlan, steps: JobSteps, progress: JobProgress, 
         progress.problems.append(f"the job's rules ({', '.join(job.rules)}) match no rule "
                                  "in force")
     notifying = steps.notifying(progress)
+    try:
+        derived = derive_stored(store, ruleset, notifying.settings)
+        progress.rows_derived = sum(d.rows for d in derived)
+    except Exception as exc:  # the loaded figures are still worth evaluating
+        progress.problems.append(f"derived measures were not computed: "
+                                 f"{type(exc).__name__}: {exc}")
+    steps.after("derive")
     outcome = progress.notified = notify(store, ruleset, notifying, job.as_of, clock=clock,
                                          deliver=False, only=only)
     progress.problems.extend(f"rule '{f.rule}' failed: {f.error}"

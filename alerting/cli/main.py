@@ -48,6 +48,11 @@ def build_parser() -> argparse.ArgumentParser:
     load.add_argument("--sql", metavar="URL", help="SQLAlchemy URL of a source database")
     load.add_argument("--query", help="SQL query to run against --sql")
 
+    derive = commands.add_parser(
+        "derive", help="re-compute the derived measures from the stored child-level events")
+    derive.add_argument("--rules", type=Path, action="append",
+                        help="rule files or folders with the catalogue (default from config)")
+
     evaluate = commands.add_parser("evaluate", help="evaluate rules and print findings")
     evaluate.add_argument("--as-of", type=_date, default=None,
                           help="evaluation date (default today)")
@@ -237,6 +242,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     handler = {
         "validate": commands.validate,
         "load": commands.load,
+        "derive": commands.derive,
         "evaluate": commands.evaluate,
         "notify": notice_commands.notify_command,
         "preview": notice_commands.preview_command,
