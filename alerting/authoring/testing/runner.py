@@ -32,8 +32,10 @@ from alerting.config.ruleset import (
     parse_rule,
     yaml_files,
 )
-from alerting.model.calendar import WorkingCalendar
+from alerting.derived import DEFAULT_AUTHORITY, derive_observations
+from alerting.model.calendar import WorkingCalendar, england_and_wales
 from alerting.model.catalogue import Catalogue, Frequency, catalogue_from_document
+from alerting.model.events import EventFrame, EventRecord
 from alerting.model.frames import CaseFrame, ObservationFrame, RiskFrame
 from alerting.model.periods import Period
 from alerting.model.problems import (
@@ -107,13 +109,15 @@ def run_document(document: YamlDocument, base_dir: Path, *,
             builder.problem((*base, *path), subject + message)
         records = builder.records(test.series, test.risks, test.cases, base=base,
                                   subject=subject, as_of=test.as_of, shared=shared)
-        prepared.append((test, document.line_of(base), records))
+        events = tuple(e.record() for e in (*spec.events, *test.events))
+        prepared.append((test, document.line_of(base), records, events))
     if builder.problems:
         return FileResult(document.file, problems=tuple(builder.problems))
+    counting = calendar or england_and_wales()
     outcomes = tuple(
-        run_test(test, ruleset, builder.data(records), document.file, line,
-                 test.rag_scheme or spec.rag_scheme or scheme, calendar)
-        for test, line, records in prepared)
+        run_test(test, ruleset, builder.data(records, events, counting, spec.authority),
+                 document.file, line, test.rag_scheme or spec.rag_scheme or scheme, calendar)
+        for test, line, records, events in prepared)
     return FileResult(document.file, outcomes=outcomes, warnings=builder.warnings_for(outcomes))
 
 
@@ -327,14 +331,25 @@ class DataBuilder:
             return False
         return True
 
-    def data(self, records: Records) -> EvaluationData:
-        """The frames the store would hand the rules for these rows (as `gather` does)."""
+    def data(self, records: Records, events: Sequence[EventRecord] = (),
+             calendar: WorkingCalendar | None = None,
+             authority: str = DEFAULT_AUTHORITY) -> EvaluationData:
+        """The frames the store would hand the rules for these rows (as `gather` does), with
+        the derived measures computed from the events as the pipeline does before
+        evaluating (a series given for a derived measure wins for its periods)."""
         observations, risks, cases = records
+        frame = EventFrame.from_records(events)
+        given = {(r.measure_id, r.area, r.period.end) for r in observations}
+        derived = [record for measure in self.ruleset.catalogue.derived()
+                   for record in derive_observations(measure, frame,
+                                                     calendar or england_and_wales(), authority)
+                   if (record.measure_id, record.area, record.period.end) not in given]
         return EvaluationData(
             catalogue=self.ruleset.catalogue,
-            observations=ObservationFrame.from_records(observations),
+            observations=ObservationFrame.from_records([*observations, *derived]),
             risks=RiskFrame.from_records(risks),
             cases=CaseFrame.from_records(cases),
+            events=frame,
         )
 
 
