@@ -97,11 +97,11 @@ def load(args: argparse.Namespace, settings: Settings) -> int:
                 failed += 1
         for report in reports:
             _print_report(report)
+        if any(r.kind is TableKind.EVENTS and _changed(r) for r in reports):
+            _print_derived(store, _rules(None, settings), settings, quiet=True)
         loaded = sum(r.loaded for r in reports)
         rejected = sum(len(r.rejected) for r in reports)
         print(f"total: {loaded} row(s) loaded, {rejected} rejected, {failed} source(s) unreadable")
-        if any(r.kind is TableKind.EVENTS and _changed(r) for r in reports):
-            _print_derived(store, _rules(None, settings), settings)
     return 1 if failed else 0
 
 
@@ -119,9 +119,12 @@ def derive(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _print_derived(store: Store, ruleset: RuleSet, settings: Settings) -> None:
+def _print_derived(store: Store, ruleset: RuleSet, settings: Settings, *,
+                   quiet: bool = False) -> None:
+    """Re-compute the derived measures and print what changed (`quiet`: say nothing when the
+    catalogue has none, as after a load)."""
     derived = derive_stored(store, ruleset, settings)
-    if not derived:
+    if not derived and not quiet:
         print("derived: the measure catalogue has no derived measures")
     for measure in derived:
         counts = measure.counts
