@@ -301,7 +301,6 @@ class JobProgress:
     problems: list[str] = field(default_factory=list)
     rows_loaded: int = 0
     rows_rejected: int = 0
-    rows_derived: int = 0
     ruleset: RuleSet | None = None
     notified: NotifyOutcome | None = None
     delivery: DispatchReport | None = None
@@ -340,8 +339,7 @@ def run_job(store: Store, job: JobPlan, steps: JobSteps, progress: JobProgress, 
                                  "in force")
     notifying = steps.notifying(progress)
     try:
-        derived = derive_stored(store, ruleset, notifying.settings)
-        progress.rows_derived = sum(d.rows for d in derived)
+        derive_stored(store, ruleset, notifying.settings)  # each measure logs its counts
     except Exception as exc:  # the loaded figures are still worth evaluating
         progress.problems.append(f"derived measures were not computed: "
                                  f"{type(exc).__name__}: {exc}")

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import structlog
 
-from alerting.derived.compute import derive_observations, source_name
+from alerting.derived.compute import derive_observations, empty_figure, source_name
 from alerting.model.calendar import WorkingCalendar
 from alerting.model.catalogue import Catalogue
 from alerting.store import Store
@@ -41,7 +41,8 @@ def derive_measures(store: Store, catalogue: Catalogue, calendar: WorkingCalenda
                     authority: str | None = None) -> list[DerivedMeasure]:
     """Re-compute every derived measure of the catalogue from the stored events and save the
     figures (source `derived:<measure id>`): unchanged events change nothing, a changed event
-    revises the figures it is in (the old value kept as a revision)."""
+    revises the figures it is in (the old value kept as a revision), and a figure the
+    events no longer give at all is emptied (no value, or 0 for a count)."""
     measures = catalogue.derived()
     if not measures:
         return []
@@ -50,6 +51,11 @@ def derive_measures(store: Store, catalogue: Catalogue, calendar: WorkingCalenda
     for measure in measures:
         records = derive_observations(measure, events, calendar,
                                       authority or DEFAULT_AUTHORITY)
+        # A cell stored before but not filled now (a locality whose only events moved, a
+        # month whose only completion was corrected into another) is emptied, not left stale.
+        filled = {(r.area, r.period.end) for r in records}
+        records.extend(empty_figure(measure, area, end)
+                       for area, end in sorted(store.measure_cells(measure.id) - filled))
         counts = store.save_observations(records, source_name(measure)) if records \
             else SaveCounts()
         log.info("measure_derived", measure=measure.id, rows=counts.total,

@@ -84,6 +84,18 @@ def derive_observations(measure: Measure, events: EventFrame, calendar: WorkingC
     return records
 
 
+def empty_figure(measure: Measure, area: str, period_end: date) -> ObservationRecord:
+    """The figure of a cell the events no longer fill (its events moved or were corrected
+    away): nothing counted there, so no value for a percentage and 0 for a count."""
+    how = measure.derived
+    assert how is not None
+    period = _period(int(_bucket(np.asarray([period_end], dtype="datetime64[D]"),
+                                 measure.frequency)[0]), measure.frequency)
+    if how.count is Count.PERCENT_WITHIN:
+        return _record(measure, how, period, area, None, 0.0, 0.0)
+    return _record(measure, how, period, area, 0.0, None, None)
+
+
 def _open_over(measure: Measure, how: Derivation, start: DayArray, stop: DayArray,
                areas: Sequence[str], area_of: npt.NDArray[np.bool_],
                calendar: WorkingCalendar) -> list[ObservationRecord]:

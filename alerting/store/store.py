@@ -288,6 +288,13 @@ class Store(NoticeStore, ServiceStore):
                 columns.add(rows)
         return columns.frame(self.observation_extras)
 
+    def measure_cells(self, measure_id: str) -> set[tuple[str, date]]:
+        """The (area, period end) of every stored figure of one measure."""
+        query = (sa.select(observations.c.area, observations.c.period_end)
+                 .where(observations.c.measure_id == measure_id))
+        with self.engine.connect() as conn:
+            return {(area, end) for area, end in conn.execute(query)}
+
     def observation_extras(self, row_ids: Sequence[int]) -> dict[int, ObservationExtras]:
         """Comparators, commentary and the rest for the rows a notice needs."""
         found: dict[int, ObservationExtras] = {}

@@ -81,3 +81,22 @@ def test_loading_events_derives_and_loading_them_again_does_not(
     assert f"derived {MEASURE}: 8 figure(s) (8 new, 0 revised, 0 updated, 0 unchanged)" in out
     assert main(["load", str(tmp_path / "events.csv")]) == 0
     assert "derived" not in capsys.readouterr().out
+
+
+def test_a_failure_to_derive_is_a_problem_of_the_run_not_the_end_of_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """If deriving fails the loaded figures are still evaluated and the run says why."""
+    import alerting.pipeline
+
+    def broken(*args: object) -> None:
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.chdir(ROOT)
+    monkeypatch.setattr(alerting.pipeline, "derive_stored", broken)
+    monkeypatch.setenv("CSC_ALERTING_DATABASE_URL", f"sqlite:///{tmp_path / 'db.sqlite3'}")
+    monkeypatch.setenv("CSC_ALERTING_NOTICES_FOLDER", str(tmp_path / "notices"))
+    main(["run", "--as-of", "2021-09-30"])
+    out = capsys.readouterr().out
+    assert "problem: derived measures were not computed: RuntimeError: disk on fire" in out
+    assert "1471 rows loaded, 0 rejected" in out and "notices queued" in out

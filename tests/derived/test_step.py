@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date
 
+import numpy as np
+
 from alerting.derived import derive_measures
 from alerting.model.calendar import england_and_wales
 from alerting.model.catalogue import Catalogue, Measure, catalogue_from_document
@@ -42,6 +44,25 @@ def test_re_deriving_unchanged_events_changes_nothing_and_a_correction_revises(s
     history = store.revisions(MEASURE.id, "Stroud", date(2024, 4, 30))
     assert [(h["value"], h["source"]) for h in history] == [(50.0, f"derived:{MEASURE.id}")]
     assert store.counts()["observations"] == 4
+
+
+def test_a_figure_the_events_no_longer_give_is_emptied_not_left_stale(store):
+    """An event moved to another locality empties its old locality's figure (revised to no
+    value, 0 of 0), and a figure no event gives any more is not kept as it was."""
+    store.save_events([event("C1", "2024-04-08", "Cotswolds"), event("C2", "2024-04-09")],
+                      "x.csv")
+    derive_measures(store, CATALOGUE, england_and_wales(), "Gloucestershire")
+    store.save_events([event("C1", "2024-04-08", "Stroud")], "x.csv")
+    [done] = derive_measures(store, CATALOGUE, england_and_wales(), "Gloucestershire")
+    assert (done.counts.revised, done.counts.unchanged) == (2, 1)  # Cotswolds and Stroud
+    frame = store.observation_frame()
+    cotswolds = frame.area == frame.areas.index("Cotswolds")
+    assert np.isnan(frame.value[cotswolds]).all() and cotswolds.sum() == 1
+    history = store.revisions(MEASURE.id, "Cotswolds", date(2024, 4, 30))
+    assert [h["value"] for h in history] == [100.0]
+    assert store.measure_cells(MEASURE.id) == {("Gloucestershire", date(2024, 4, 30)),
+                                              ("Stroud", date(2024, 4, 30)),
+                                              ("Cotswolds", date(2024, 4, 30))}
 
 
 def test_a_malformed_declaration_names_file_line_and_field():
