@@ -3,6 +3,8 @@ on loopback, with users of every role and API tokens."""
 
 from __future__ import annotations
 
+import csv
+import re
 import socket
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -63,11 +65,13 @@ def council_settings(folder: Path) -> Settings:
         "redirect_to_folder": str(folder / "notices"), "sources": sources})
 
 
-def dead_notice(store: Store) -> str:
-    """A notice that could not be delivered, for the outbox's retry button."""
+def dead_notice(store: Store, folder: Path, notice_id: str = "dead0000notice0001") -> str:
+    """A notice to a team manager that could not be delivered (its subject names a child);
+    sent again, it is written to `folder`."""
     now = utc_now()
-    notice = Notice(id="dead0000notice0001", receiver="stroud-safeguarding-manager",
-                    channel="email", target={"to": ["stroud.safeguarding.tm@example.gov.uk"]},
+    notice = Notice(id=notice_id, receiver="stroud-safeguarding-manager",
+                    channel="file", target={"folder": str(folder),
+                                            "to": ["stroud.safeguarding.tm@example.gov.uk"]},
                     subject="[Gloucestershire] New: Child C099999 on a plan over 2 years",
                     text="Child C099999", created_at=now - timedelta(hours=3))
     store.commit_run([], [], [notice], now=now - timedelta(hours=3))
@@ -75,6 +79,20 @@ def dead_notice(store: Store) -> str:
         store.record_attempt(entry, worker="test", outcome="dead",
                              detail="550 5.1.1 mailbox unavailable", duration_ms=40, now=now)
     return notice.id
+
+
+def child_ids(text: str) -> set[str]:
+    """The pseudonymous child ids (C and six digits) in a page or an answer."""
+    return set(re.findall(r"\bC\d{6}\b", text))
+
+
+def team_children() -> dict[str, set[str]]:
+    """Child ids per team in the bundled CP-plan list."""
+    teams: dict[str, set[str]] = {}
+    with (ROOT / "examples" / "cases" / "cp_plans.csv").open(encoding="utf-8") as handle:
+        for row in csv.DictReader(handle):
+            teams.setdefault(row["team"], set()).add(row["child_id"])
+    return teams
 
 
 @dataclass
@@ -95,7 +113,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     service = Service(settings, store, worker="web-test")
     run = service.run(service.plan(None, date(2021, 9, 30)), wait_for_retries=False)
     assert run is not None and run.outcome in ("ok", "degraded")
-    dead_id = dead_notice(store)
+    dead_id = dead_notice(store, Path(str(settings.redirect_to_folder)))
     context = web_context(settings, store, web=web_settings())
     context.environ = dict(TOKENS)
     port = free_port()

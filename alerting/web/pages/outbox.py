@@ -8,6 +8,7 @@ status and attempts.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -70,7 +71,9 @@ def retry(context: WebContext, principal: Principal, ids: list[str] | None) -> i
                                           ",".join(ids) if ids else "every dead notice",
                                           f"{count} notice(s) queued again"))
     if count:
-        deliver_outbox(context.store, context.settings, clock=context.clock)
+        # One pass, no waiting for retries: a page must answer; the worker sends the rest.
+        deliver_outbox(context.store, context.settings, clock=context.clock,
+                       wait_for_retries=timedelta(0))
     return count
 
 
