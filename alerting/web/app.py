@@ -19,6 +19,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from jinja2 import PackageLoader, StrictUndefined, select_autoescape
 from jinja2.sandbox import SandboxedEnvironment
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.base import BaseHTTPMiddleware
 
 from alerting.alerts.silences import Silences, load_silences
@@ -48,6 +49,10 @@ _HEADERS = {
     # Pages may carry child ids: never kept by a browser or a shared cache.
     "Cache-Control": "no-store",
 }
+
+
+_HEADINGS = {403: "You cannot do that", 404: "Page not found",
+             405: "Sorry, there is a problem"}
 
 
 @dataclass
@@ -146,9 +151,9 @@ class Authenticated(BaseHTTPMiddleware):
         headers = {"WWW-Authenticate": 'Bearer realm="csc-alerting"'} \
             if refusal.status == 401 else {}
         if _wants_html(request):
-            response: Response = self.pages.render(request, "refused.html.j2",
-                                                   status_code=refusal.status,
-                                                   refusal=refusal)
+            response: Response = self.pages.render(
+                request, "refused.html.j2", status_code=refusal.status, refusal=refusal,
+                title="Sign in" if refusal.status == 401 else "No access")
             response.headers.update(headers)
             return response
         return JSONResponse({"error": refusal.reason}, status_code=refusal.status,
@@ -178,6 +183,14 @@ def create_app(context: WebContext) -> FastAPI:
         css = (Path(__file__).parent / "templates" / "style.css").read_text(encoding="utf-8")
         return Response(css, media_type="text/css",
                         headers={"Cache-Control": "public, max-age=3600"})
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if not _wants_html(request):
+            return JSONResponse({"detail": exc.detail}, status_code=exc.status_code)
+        heading = _HEADINGS.get(exc.status_code, "Sorry, there is a problem")
+        return pages.render(request, "error.html.j2", status_code=exc.status_code,
+                            title=heading, heading=heading, message=str(exc.detail))
 
     for module in (alerts, service, outbox, silences):
         app.include_router(module.router)

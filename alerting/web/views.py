@@ -22,8 +22,9 @@ WHOLE_AUTHORITY = "Whole authority"
 
 
 def team_of(alert: Alert) -> str | None:
-    """The team (or locality) an alert belongs to: its `team` label, else its area."""
-    return alert.labels.get("team") or alert.area
+    """The team (case rules) or area an alert is about: the same value notices check a
+    receiver's `child_level_for` against (routing/grouping.py)."""
+    return alert.area
 
 
 def local(moment: datetime | None, zone: ZoneInfo) -> str:
