@@ -18,7 +18,8 @@ def _number(raw: Any) -> float | None:
 
 
 def trend_svg(points: Sequence[Mapping[str, Any]], *, title: str) -> str:
-    """Values as a line with dots, the target as a dashed line; '' when there is no trend."""
+    """Values as a line with dots, targets as ticks joined by a dashed line; '' when
+    there is no trend."""
     values = [_number(p.get("value")) for p in points]
     targets = [_number(p.get("target")) for p in points]
     known = [v for v in (*values, *targets) if v is not None]
@@ -49,6 +50,11 @@ def trend_svg(points: Sequence[Mapping[str, Any]], *, title: str) -> str:
              'stroke="#b1b4b6"/>',
              line(targets, 'stroke="#505a5f" stroke-width="2" stroke-dasharray="6 4"'),
              line(values, 'stroke="#1d70b8" stroke-width="3"')]
+    for i, t in enumerate(targets):
+        if t is not None:  # a tick per target, so a lone target still shows
+            x, y = xy(i, t)
+            parts.append(f'<line x1="{x - 12:.1f}" y1="{y:.1f}" x2="{x + 12:.1f}" '
+                         f'y2="{y:.1f}" stroke="#505a5f" stroke-width="3"/>')
     for i, v in enumerate(values):
         if v is not None:
             x, y = xy(i, v)

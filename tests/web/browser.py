@@ -56,6 +56,10 @@ def browser(user: str | None, *, javascript: bool = False, width: int = 1280,
                               options=options)
     try:
         driver.set_page_load_timeout(30)
+        # The page area itself is width x height (a headless window's size includes none
+        # of a browser's bars, but Chromium still keeps some height for them).
+        driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
+            "width": width, "height": height, "deviceScaleFactor": 1, "mobile": False})
         if user is not None:
             driver.execute_cdp_cmd("Network.enable", {})
             driver.execute_cdp_cmd("Network.setExtraHTTPHeaders",
