@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import ipaddress
 import sys
 from pathlib import Path
@@ -19,7 +20,7 @@ INSTALL_HINT = ("the web page needs the web extra: pip install 'csc-alerting[web
 def web_parts() -> Any | None:
     """The web server module, or None (with the install hint printed) without the extra."""
     try:
-        from alerting.web import server
+        server = importlib.import_module("alerting.web.server")
     except ImportError as exc:
         print(f"error: {INSTALL_HINT} ({exc})", file=sys.stderr)
         return None

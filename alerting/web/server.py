@@ -7,6 +7,7 @@ request comes from is the one the single sign-on header is trusted by.
 
 from __future__ import annotations
 
+import signal
 import threading
 from pathlib import Path
 
@@ -40,7 +41,12 @@ def serve(context: WebContext, host: str, port: int) -> int:
     """In the foreground until Ctrl-C or SIGTERM (uvicorn handles both)."""
     log.info("web_serving", host=host, port=port, users=len(context.web.users),
              tokens=len(context.web.tokens))
+    # uvicorn stops gracefully on SIGTERM or Ctrl-C, then raises the signal again for the
+    # handler it found: ours, so the process exits 0 after a clean stop, as the worker does.
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: None)
     server(context, host, port).run()
+    log.info("web_stopped")
     return 0
 
 
