@@ -60,7 +60,7 @@ class RetryIn(BaseModel):
 
 
 @router.get("/alerts", summary="Open alerts (with ?all=true, resolved ones too)")
-def list_alerts(request: Request, all: bool = False, team: str = "",  # noqa: A002
+def list_alerts(request: Request, all: bool = False, team: str = "",
                 severity: str = "") -> dict[str, Any]:
     context = context_of(request)
     views, counts = alerts_for(context, principal_of(request), include_resolved=all,
@@ -118,7 +118,7 @@ def _silence_json(silence: Any, now: Any) -> dict[str, Any]:
 
 
 @router.get("/silences", summary="Active silences (with ?all=true, ended ones too)")
-def list_silences(request: Request, all: bool = False) -> list[dict[str, Any]]:  # noqa: A002
+def list_silences(request: Request, all: bool = False) -> list[dict[str, Any]]:
     context = context_of(request)
     now = context.clock()
     return [_silence_json(s, now) for s in context.silences().silences

@@ -80,5 +80,5 @@ class StoreCollector:
 @router.get("/metrics", include_in_schema=False)
 def metrics(request: Request) -> Response:
     registry = CollectorRegistry()
-    registry.register(StoreCollector(context_of(request).store))  # type: ignore[arg-type]
+    registry.register(StoreCollector(context_of(request).store))
     return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)

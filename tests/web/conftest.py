@@ -16,14 +16,14 @@ import pytest
 pytest.importorskip("fastapi", reason="the web extra is not installed (pip install '.[web]')")
 pytest.importorskip("uvicorn", reason="the web extra is not installed (pip install '.[web]')")
 
-from alerting.config.settings import Settings, load_settings  # noqa: E402
-from alerting.model.clock import utc_now  # noqa: E402
-from alerting.service.run import Service  # noqa: E402
-from alerting.store import Store  # noqa: E402
-from alerting.web.config import Role, Token, User, WebSettings  # noqa: E402
-from alerting.web.server import BackgroundServer, web_context  # noqa: E402
-from notifiers import Notice  # noqa: E402
-from tests.conftest import ROOT  # noqa: E402
+from alerting.config.settings import Settings, load_settings
+from alerting.model.clock import utc_now
+from alerting.service.run import Service
+from alerting.store import Store
+from alerting.web.config import Role, Token, User, WebSettings
+from alerting.web.server import BackgroundServer, web_context
+from notifiers import Notice
+from tests.conftest import ROOT
 
 STROUD = "stroud.tm@example.gov.uk"
 GLOUCESTER = "gloucester.tm@example.gov.uk"

@@ -18,7 +18,15 @@ from alerting.web.app import WebContext, context_of, pages_of, principal_of
 from alerting.web.auth import Principal
 from alerting.web.chart import trend_svg
 from alerting.web.pages import checked_form, text
-from alerting.web.views import AlertView, ChildCount, by_team, firing, may_see, team_of, visible_alerts
+from alerting.web.views import (
+    AlertView,
+    ChildCount,
+    by_team,
+    firing,
+    may_see,
+    team_of,
+    visible_alerts,
+)
 
 router = APIRouter(include_in_schema=False)
 
