@@ -220,7 +220,7 @@ sources = sa.Table(
     sa.Column("error", sa.Text),
 )
 
-# --- people acting on alerts: who is handling one, and the audit trail (migration 0004) ---
+# --- people acting on alerts: who is handling one, and the audit trail (migration 0006) ---
 
 handling = sa.Table(
     "handling", metadata,
