@@ -18,15 +18,18 @@ from datetime import date, datetime, timedelta
 from fnmatch import fnmatchcase
 from typing import Any
 
+from alerting.alerts.inhibition import with_inhibitions
 from alerting.alerts.silences import Silences
 from alerting.alerts.state import Alert, AlertState, AlertUpdate, Change, Notified, update_alerts
 from alerting.config.ruleset import RuleSet
 from alerting.config.settings import Settings
 from alerting.delivery.dispatch import DispatchReport, dispatch, notifier_factory
+from alerting.model.calendar import WorkingCalendar, england_and_wales
 from alerting.model.clock import Clock, utc_now
 from alerting.model.findings import Finding
 from alerting.rendering.render import Renderer
 from alerting.routing.grouping import NoticeDraft, NoticePlan, plan_notices
+from alerting.routing.quiet_hours import LocalTime
 from alerting.routing.routes import Routing
 from alerting.rules import EvaluationContext, EvaluationData, RagScheme, Rule
 from alerting.rules.evaluation import Evaluation, evaluate
@@ -47,14 +50,16 @@ def gather(store: Store, ruleset: RuleSet) -> EvaluationData:
         observations=store.observation_frame(),
         risks=store.risk_frame(),
         cases=store.case_frame(),
+        events=store.event_frame(),
     )
 
 
 def evaluate_stored(store: Store, ruleset: RuleSet, as_of: date, *,
                     scheme: RagScheme = RagScheme.TARGET_WITH_TOLERANCE,
-                    include_all: bool = False) -> Evaluation:
+                    include_all: bool = False,
+                    calendar: WorkingCalendar | None = None) -> Evaluation:
     data = read_data(store, ruleset)
-    return evaluate_data(ruleset, data, as_of, scheme, include_all)
+    return evaluate_data(ruleset, data, as_of, scheme, include_all, calendar=calendar)
 
 
 def read_data(store: Store, ruleset: RuleSet) -> EvaluationData:
@@ -63,9 +68,12 @@ def read_data(store: Store, ruleset: RuleSet) -> EvaluationData:
 
 
 def evaluate_data(ruleset: RuleSet, data: EvaluationData, as_of: date, scheme: RagScheme,
-                  include_all: bool = False, only: Collection[str] | None = None) -> Evaluation:
-    """Evaluate the enabled rules (or only those with the ids in `only`) as of a date."""
-    context = EvaluationContext(as_of=as_of, rag_scheme=scheme, include_all=include_all)
+                  include_all: bool = False, only: Collection[str] | None = None, *,
+                  calendar: WorkingCalendar | None = None) -> Evaluation:
+    """Evaluate the enabled rules (or only those with the ids in `only`) as of a date, counting
+    working days in `calendar` (England and Wales bank holidays when not given)."""
+    context = EvaluationContext(as_of=as_of, rag_scheme=scheme, include_all=include_all,
+                                calendar=calendar or england_and_wales())
     return evaluate(selected_rules(ruleset, only), data, context)
 
 
@@ -128,11 +136,16 @@ def notice_pass(previous: Mapping[str, Alert], exceptions: Iterable[Finding], *,
                 silences: Silences | None = None,
                 render: Callable[[NoticeDraft], Iterable[Notice]] | None = None,
                 describe: Callable[[Finding], Mapping[str, Any]] = Finding.to_json,
+                local: LocalTime | None = None,
                 ) -> NoticePass:
     """The notice pass, written once for every caller (notify, the self-checks, backtest,
     preview, the benchmark): update alert state from this pass's exceptions, mark the
-    silenced, route the firing and resolved alerts, decide what each receiver is due, and
+    silenced and the inhibited (the routing's `inhibit:` rules), route the firing and
+    resolved alerts, decide what each receiver is due, and
     render the due drafts. Pure: it reads and writes nothing.
+
+    With `local` (the council's time zone and working days) a route's quiet hours hold its
+    notices until its window opens.
 
     Without `routing` nobody is told (alert state is still kept); without `silences` none
     apply; without `render` the plan is made but no notice is rendered (a backtest counts
@@ -143,8 +156,12 @@ def notice_pass(previous: Mapping[str, Alert], exceptions: Iterable[Finding], *,
         updates = [replace(u, alert=with_silence(u.alert, silences, now)) for u in updates]
     if routing is None:
         return NoticePass(tuple(updates), _NOBODY)
+    if routing.inhibit or any(u.alert.inhibited_by for u in updates):
+        inhibited = with_inhibitions([u.alert for u in updates], routing.inhibit,
+                                     others=previous.values())
+        updates = [replace(u, alert=a) for u, a in zip(updates, inhibited, strict=True)]
     plan = plan_notices(to_tell(updates), log, routing, now, rule_titles=rule_titles,
-                        rule_templates=rule_templates)
+                        rule_templates=rule_templates, local=local)
     notices = (tuple(n for draft in plan.drafts for n in render(draft))
                if render is not None else ())
     return NoticePass(tuple(updates), plan, notices)
@@ -153,6 +170,11 @@ def notice_pass(previous: Mapping[str, Alert], exceptions: Iterable[Finding], *,
 def commit_notice_pass(store: Store, done: NoticePass, now: datetime) -> None:
     """Alert states, the notification log and the queued notices, in one transaction."""
     store.commit_run(done.alerts, done.plan.notified, done.notices, now=now)
+
+
+def local_time(settings: Settings) -> LocalTime:
+    """The council's time zone and working days, from the service settings."""
+    return LocalTime(settings.zone(), settings.calendar.working_calendar())
 
 
 def renderer_for(notifying: Notifying, now: datetime) -> Callable[[NoticeDraft], list[Notice]]:
@@ -177,7 +199,8 @@ def notify(store: Store, ruleset: RuleSet, notifying: Notifying, as_of: date, *,
     """
     now = clock()
     data = read_data(store, ruleset)
-    evaluation = evaluate_data(ruleset, data, as_of, notifying.settings.rag_scheme, only=only)
+    evaluation = evaluate_data(ruleset, data, as_of, notifying.settings.rag_scheme, only=only,
+                               calendar=notifying.settings.calendar.working_calendar())
     failed = {f.rule for f in evaluation.failures}
     # The service's own alerts (service:*) are kept by the self-monitoring checks.
     previous = {k: a for k, a in store.alerts().items() if not a.rule.startswith("service:")}
@@ -187,7 +210,8 @@ def notify(store: Store, ruleset: RuleSet, notifying: Notifying, as_of: date, *,
         known={r.id for r in ruleset.rules}, now=now, routing=notifying.routing,
         log=store.notification_log(), silences=notifying.silences,
         rule_titles=ruleset.rule_titles(), rule_templates=ruleset.rule_templates(),
-        render=renderer_for(notifying, now), describe=with_handling(previous, store.handling()))
+        render=renderer_for(notifying, now), local=local_time(notifying.settings),
+        describe=with_handling(previous, store.handling()))
     commit_notice_pass(store, done, now)
     delivery = deliver_outbox(store, notifying.settings, clock=clock) if deliver else None
     return NotifyOutcome(evaluation, done.updates, done.notices, done.silenced, delivery)
@@ -243,9 +267,11 @@ def render_draft(draft: NoticeDraft, notifying: Notifying, now: datetime) -> lis
             target = {"folder": redirect,
                       "to": _addresses(wanted_target) or [draft.receiver.name]}
             channel = "file"
-        notices.append(notifying.renderer.render(
+        notice = notifying.renderer.render(
             draft, notice_id=uuid.uuid4().hex, channel=channel, target=target,
-            formats=frozenset(formats), max_bytes=max_bytes, now=now))
+            formats=frozenset(formats), max_bytes=max_bytes, now=now)
+        notices.append(replace(notice, not_before=draft.not_before) if draft.not_before
+                       else notice)
     return notices
 
 

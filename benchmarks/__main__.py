@@ -89,10 +89,9 @@ def run(scale: str, backend: str, notices: int, seed: int,  # noqa: PLR0915 (one
             url = os.environ.get("CSC_ALERTING_BENCH_POSTGRES_URL", "")
             if not url:
                 raise SystemExit("set CSC_ALERTING_BENCH_POSTGRES_URL to a scratch database")
-        store = Store.open(url)
-        if backend != "sqlite":
-            _empty(store)
-        try:
+        with Store.open(url) as store:
+            if backend != "sqlite":
+                _empty(store)
             for name, path, rows in (("observations", data.observations, data.observation_rows),
                                      ("risks", data.risks, data.risk_rows),
                                      ("cases", data.cases, data.case_rows)):
@@ -138,8 +137,6 @@ def run(scale: str, backend: str, notices: int, seed: int,  # noqa: PLR0915 (one
             figures = backtest_months(store, ruleset, data.as_of, work / "backtest")
             table.add(f"backtest {figures.as_of_dates} monthly as-of dates", figures.seconds,
                       f"{figures.episodes:,} episodes, {figures.notices:,} notices")
-        finally:
-            store.close()
     table.add("peak memory (RSS)", 0.0, f"{peak_rss_mb():,.0f} MB")
     return table
 

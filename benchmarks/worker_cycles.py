@@ -57,27 +57,26 @@ def main(argv: list[str] | None = None) -> int:
             "sources": tuple(s.model_copy(update={"path": str(ROOT / "examples" / Path(
                 s.path or "").name)}) for s in settings.sources),
         })
-        store = Store.open(settings.database_url)
-        now = [datetime(2026, 1, 1, 7, tzinfo=UTC)]
-        service = Service(settings, store, worker="bench", clock=lambda: now[0])
-        plan = service.plan(None, args.as_of)
-        print(f"{'cycle':>6} {'rss MB':>8} {'seconds':>8} {'outcome':>9} {'notices':>8}")
-        started = time.perf_counter()
-        samples: dict[int, float] = {}
-        for cycle in range(1, args.cycles + 1):
-            now[0] += timedelta(days=1)
-            began = time.perf_counter()
-            run = service.run(plan)
-            took = time.perf_counter() - began
-            if run is None or run.outcome not in ("ok", "degraded"):
-                print(f"cycle {cycle} failed: {run}", file=sys.stderr)
-                return 1
-            if cycle in (1, 2, 5, 10) or cycle % 25 == 0 or cycle == args.cycles:
-                gc.collect()
-                samples[cycle] = rss_mb()
-                print(f"{cycle:>6} {samples[cycle]:>8.1f} {took:>8.2f} {run.outcome:>9} "
-                      f"{run.notices_queued:>8}")
-        store.close()
+        with Store.open(settings.database_url) as store:
+            now = [datetime(2026, 1, 1, 7, tzinfo=UTC)]
+            service = Service(settings, store, worker="bench", clock=lambda: now[0])
+            plan = service.plan(None, args.as_of)
+            print(f"{'cycle':>6} {'rss MB':>8} {'seconds':>8} {'outcome':>9} {'notices':>8}")
+            started = time.perf_counter()
+            samples: dict[int, float] = {}
+            for cycle in range(1, args.cycles + 1):
+                now[0] += timedelta(days=1)
+                began = time.perf_counter()
+                run = service.run(plan)
+                took = time.perf_counter() - began
+                if run is None or run.outcome not in ("ok", "degraded"):
+                    print(f"cycle {cycle} failed: {run}", file=sys.stderr)
+                    return 1
+                if cycle in (1, 2, 5, 10) or cycle % 25 == 0 or cycle == args.cycles:
+                    gc.collect()
+                    samples[cycle] = rss_mb()
+                    print(f"{cycle:>6} {samples[cycle]:>8.1f} {took:>8.2f} {run.outcome:>9} "
+                          f"{run.notices_queued:>8}")
     total = time.perf_counter() - started
     # Caches (SQLAlchemy's compiled statements, Jinja's templates, SQLite's pages) fill
     # during the first runs; a leak shows as growth after that.

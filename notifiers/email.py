@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from email.headerregistry import BaseHeader, HeaderRegistry
 from email.message import EmailMessage
 from email.utils import format_datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 import structlog
 from pydantic import BeforeValidator, Field, ValidationError, model_validator
@@ -55,6 +55,8 @@ class EmailOptions(ChannelOptions):
 
 
 class EmailTarget(ChannelOptions):
+    example: ClassVar[Mapping[str, Any]] = {"to": "a@council.example"}
+
     to: AddressList = Field(min_length=1)
     cc: AddressList = Field(default_factory=list)
 

@@ -19,10 +19,10 @@ from typing import Any
 
 from pydantic import Field, ValidationError
 
-from notifiers.base import ADAPTIVE_CARD, EMAIL, ChannelOptions, DeliveryResult, Notice, Notifier
+from notifiers.base import EMAIL, ChannelOptions, DeliveryResult, Notice, Notifier
 from notifiers.email import AddressList, EmailTarget, build_message
 from notifiers.http import validation_detail
-from notifiers.teams import MAX_BYTES, adaptive_envelope
+from notifiers.teams import ADAPTIVE_CARD, MAX_BYTES, adaptive_envelope
 
 
 class FileOptions(ChannelOptions):
@@ -64,8 +64,9 @@ class FileNotifier(Notifier):
         try:
             message = build_message(notice, self.settings.from_address,
                                     EmailTarget(to=target.to or [notice.receiver]), self.now)
-            card = (json.dumps(adaptive_envelope(notice.card), indent=2, ensure_ascii=False)
-                    if notice.card is not None else None)
+            adaptive = notice.documents.get(ADAPTIVE_CARD)
+            card = (json.dumps(adaptive_envelope(adaptive), indent=2, ensure_ascii=False)
+                    if adaptive is not None else None)
         except (TypeError, ValueError) as exc:
             return DeliveryResult.permanent(f"cannot render the notice as files: {exc}")
         try:

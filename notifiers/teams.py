@@ -8,18 +8,18 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import requests
 from pydantic import Field, ValidationError, field_validator
 
 from notifiers.base import (
-    ADAPTIVE_CARD,
-    MESSAGE_CARD,
     ChannelOptions,
     DeliveryResult,
+    Document,
     Notice,
     Notifier,
+    declare,
 )
 from notifiers.http import RateLimiter, classify_response, post_json, validation_detail
 
@@ -33,6 +33,8 @@ class TeamsOptions(ChannelOptions):
 
 
 class TeamsTarget(ChannelOptions):
+    example: ClassVar[Mapping[str, Any]] = {"url": "https://council.webhook.office.com/x"}
+
     url: str  # the webhook URL is itself the credential: never log it whole
     format: Literal["adaptive", "messagecard"] = "adaptive"
 
@@ -51,6 +53,19 @@ def adaptive_envelope(card: Mapping[str, Any]) -> dict[str, Any]:
         "contentUrl": None,
         "content": card,
     }]}
+
+
+# The Adaptive Card 1.4 content object (posted inside `adaptive_envelope`), and the legacy
+# Office 365 connector card (posted as it is). Both are cut to fit Teams' size limit.
+ADAPTIVE_CARD = declare(Document(
+    "adaptive_card", channel="teams", title="the Adaptive Card JSON",
+    template="teams", default_template="teams.json.j2", alert_template="alert.teams.json.j2",
+    fit_to_max_bytes=True, envelope=adaptive_envelope,
+    preview_target={"url": "https://example.invalid/preview"}))
+MESSAGE_CARD = declare(Document(
+    "message_card", channel="teams", title="the legacy MessageCard JSON",
+    template="messagecard", default_template="messagecard.json.j2", fit_to_max_bytes=True,
+    preview_target={"url": "https://example.invalid/preview", "format": "messagecard"}))
 
 
 def judge_message_card(response: requests.Response) -> DeliveryResult:
@@ -101,14 +116,16 @@ class TeamsNotifier(Notifier):
             return DeliveryResult.permanent(f"invalid teams target: {validation_detail(exc)}")
         judge: Callable[[requests.Response], DeliveryResult]
         if target.format == "adaptive":
-            if notice.card is None:
+            card = notice.documents.get(ADAPTIVE_CARD)
+            if card is None:
                 return DeliveryResult.permanent("notice has no adaptive card to post")
             # Workflows answers 202 (or 200); any other status by the usual HTTP rules.
-            body, judge = adaptive_envelope(notice.card), classify_response
+            body, judge = adaptive_envelope(card), classify_response
         else:
-            if notice.message_card is None:
+            message_card = notice.documents.get(MESSAGE_CARD)
+            if message_card is None:
                 return DeliveryResult.permanent("notice has no message card to post")
-            body, judge = dict(notice.message_card), judge_message_card
+            body, judge = dict(message_card), judge_message_card
         try:
             data = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
         except (TypeError, ValueError) as exc:

@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import requests
 from pydantic import Field, ValidationError, field_validator
 
-from notifiers.base import JSON, ChannelOptions, DeliveryResult, Notice, Notifier
+from notifiers.base import ChannelOptions, DeliveryResult, Document, Notice, Notifier, declare
 from notifiers.http import post_json, validation_detail
+
+# Machine-readable alerts for ticketing systems, built by the renderer (no template).
+JSON = declare(Document("json", channel="webhook", title="the alerts payload"))
 
 
 class WebhookOptions(ChannelOptions):
@@ -22,6 +25,8 @@ class WebhookOptions(ChannelOptions):
 
 
 class WebhookTarget(ChannelOptions):
+    example: ClassVar[Mapping[str, Any]] = {"url": "https://tickets.example/api"}
+
     url: str
     headers: dict[str, str] = Field(default_factory=dict)
     method: Literal["POST"] = "POST"
@@ -35,7 +40,7 @@ class WebhookTarget(ChannelOptions):
 
 
 class WebhookNotifier(Notifier):
-    """POSTs `notice.payload` as JSON; the far end can de-duplicate on Idempotency-Key."""
+    """POSTs the notice's JSON payload; the far end can de-duplicate on Idempotency-Key."""
 
     channel = "webhook"
     Options = WebhookOptions
@@ -59,10 +64,11 @@ class WebhookNotifier(Notifier):
             target = WebhookTarget.model_validate(notice.target)
         except ValidationError as exc:
             return DeliveryResult.permanent(f"invalid webhook target: {validation_detail(exc)}")
-        if notice.payload is None:
+        payload = notice.documents.get(JSON)
+        if payload is None:
             return DeliveryResult.permanent("notice has no JSON payload to post")
         try:
-            data = json.dumps(notice.payload, ensure_ascii=False, separators=(",", ":"))
+            data = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
         except (TypeError, ValueError) as exc:
             return DeliveryResult.permanent(f"payload is not JSON: {exc}")
         headers = {"Content-Type": "application/json", **target.headers,

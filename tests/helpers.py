@@ -6,6 +6,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import Any
 
+from alerting.model.calendar import WorkingCalendar, england_and_wales
 from alerting.model.catalogue import Catalogue, Measure
 from alerting.model.findings import Finding
 from alerting.model.frames import CaseFrame, ObservationFrame, RiskFrame
@@ -44,5 +45,7 @@ def rule(rule_type: str, **options: Any) -> Rule:
 
 def run(rule_: Rule, data_: EvaluationData, as_of: date, *,
         scheme: RagScheme = RagScheme.TARGET_WITH_TOLERANCE,
-        include_all: bool = False) -> list[Finding]:
-    return rule_.evaluate(data_, EvaluationContext(as_of, scheme, include_all))
+        include_all: bool = False, calendar: WorkingCalendar | None = None) -> list[Finding]:
+    context = EvaluationContext(as_of, scheme, include_all,
+                                calendar=calendar or england_and_wales())
+    return rule_.evaluate(data_, context)

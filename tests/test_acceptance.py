@@ -87,6 +87,19 @@ def test_august_2019_report_exceptions_are_found(loaded):
                for f in over_two_years)
 
 
+def test_august_2019_report_comparisons_with_good_outstanding_authorities(loaded):
+    """'81.1% ... within tolerance of target (85%) ... good/outstanding authorities (84.8%)',
+    and the report's 'higher than in Good and Outstanding LAs' for CP plans over two years."""
+    findings = loaded("--as-of", "2019-08-31")
+    compared = {f["subject"]: f["message"] for f in findings
+                if f["rule"] == "worse-than-good-outstanding"}
+    assert compared["single-assessments-45-days-m"].endswith(
+        "81.1% in Aug-19, within tolerance of target (85.0%) but below good/outstanding "
+        "authorities (84.8%)")
+    assert compared["cp-plans-2-years-plus-m"].endswith(
+        "4.3% in Aug-19, above good/outstanding authorities (2.6%)")
+
+
 def test_table_output_is_readable(tmp_path, monkeypatch, capsys):
     """The default table prints one line per finding with its RAG symbol and a count."""
     monkeypatch.chdir(ROOT)

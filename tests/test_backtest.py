@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from alerting.cli.main import main
 from alerting.config.ruleset import load_rules
 from alerting.pipeline import evaluate_stored
+from alerting.rules import RagScheme
 from alerting.store import Store
 from tests.conftest import ROOT
 
@@ -309,12 +310,9 @@ def examples(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
 def _firing_by_date(url: str, rules: Path, dates: list[date], rule: str) -> dict[date, set[str]]:
     """What `alerting evaluate` (one database read per date) finds firing at each date."""
     ruleset = load_rules([rules])
-    store = Store.open(url)
-    try:
+    with Store.open(url) as store:
         return {d: {f.identity for f in evaluate_stored(store, ruleset, d).exceptions
                     if f.rule == rule} for d in dates}
-    finally:
-        store.close()
 
 
 def _episodes_from(firing: dict[date, set[str]]) -> set[tuple[str, str, str | None]]:
@@ -408,3 +406,94 @@ def test_compare_chart_draws_each_catalogues_own_targets_and_band():
                             [date(2021, 3, 31)])
     assert "before tolerance band 11.4 to 12" in figure
     assert "after tolerance band 14.2 to 15" in figure
+
+
+@pytest.mark.parametrize("where", ["config", "rule"])
+def test_chart_band_is_the_rules_band_under_tolerance_band(history, capsys, where):
+    """Under `tolerance_band` (the council's `rag_scheme` or the rule's own `scheme:`) the
+    chart shades the band the rule rates by: both sides of target, not only the bad side."""
+    from alerting.authoring.backtest.chart import _number
+
+    config = history / "service.yaml"
+    if where == "config":
+        config.write_text(config.read_text() + "rag_scheme: tolerance_band\n")
+    else:
+        rules = history / "rules" / "rules.yaml"
+        rules.write_text(rules.read_text() + "    scheme: tolerance_band\n")
+    assert main(_backtest(history, "--format", "html")) == 0
+    html = capsys.readouterr().out
+    ruleset = load_rules([history / "rules"])
+    with Store.open(f"sqlite:///{history / 'db.sqlite3'}") as store:
+        findings = evaluate_stored(store, ruleset, date(2021, 3, 31), include_all=True,
+                                   scheme=RagScheme.TOLERANCE_BAND if where == "config"
+                                   else RagScheme.TARGET_WITH_TOLERANCE).findings
+    rated = next(f for f in findings if f.area == "A")
+    low, high = rated.details["band_low"], rated.details["band_high"]
+    assert (low, high) == (76, 84)  # the within-tolerance band, both sides of 80
+    assert f"tolerance band {_number(low)} to {_number(high)}" in html
+    assert "tolerance band 76 to 80" not in html  # what the chart drew before, on its own
+
+
+NASTY = '<script>alert({n})</script> "quoted" & \'single\''
+
+
+def test_backtest_html_escapes_every_text_it_shows():
+    """A measure title, area, rule error or rules name holding markup and quotes appears
+    escaped wherever the page shows it (tables, captions, chart tooltips), in both pages."""
+    from markupsafe import escape
+
+    from alerting.authoring.backtest.html import backtest_html, comparison_html
+    from alerting.authoring.backtest.replay import Backtest, Comparison, Episode
+    from alerting.model.catalogue import Catalogue, Measure
+    from alerting.model.findings import Severity, Status
+    from alerting.model.frames import ObservationFrame
+    from alerting.model.periods import parse_period
+    from alerting.model.records import ObservationRecord
+
+    title, area, error, name = (NASTY.format(n=n) for n in range(1, 5))
+    measure = Measure.model_validate({
+        "id": "m", "title": title, "polarity": "bigger_is_better", "unit": "percent",
+        "tolerance": {"relative": "5%"}})
+    catalogue = Catalogue({"m": measure})
+    frame = ObservationFrame.from_records(
+        [ObservationRecord("m", parse_period(label), area, value, 80.0)
+         for label, value in [("Jan-21", 79.0), ("Feb-21", 70.0)]])
+    dates = (date(2021, 1, 31), date(2021, 2, 28))
+    episode = Episode(f"r:m:{area}", "r", "m", title, area, dates[1], None, (), Status.RED,
+                      Severity.HIGH, (dates[1],), {"measure": "m", "area": area})
+    result = Backtest(dates, (episode,), {"leads": 1}, ((dates[1], "other", error),))
+    pages = [backtest_html(result, frame, catalogue, name),
+             comparison_html(Comparison(result, result, (episode,), (), ()), frame, catalogue,
+                             Catalogue({"m": measure}), name, name)]
+    for page in pages:
+        assert "<script" not in page
+        assert '"quoted"' not in page and "'single'" not in page
+        for n, text in enumerate((title, area, error, name), start=1):
+            shown = page.count(f"alert({n})")
+            assert shown > 0
+            assert page.count(str(escape(text))) == shown  # every time, escaped
+    # Titles and areas reach the tables, the caption and the chart's tooltips.
+    assert pages[0].count("alert(1)") >= 3 and pages[0].count("alert(2)") >= 3
+
+
+def test_backtest_applies_the_inhibit_rules_to_the_notices_it_counts(history, capsys):
+    """A two-month decline in area A in March coincides with the red breach there: with
+    an inhibit rule the decline's notices (new in March, resolved in April: one each, with
+    `group: each`) are not counted; its episode still is."""
+    (history / "rules" / "rules.yaml").write_text(
+        RULES + "  - id: falling\n    type: decline\n    periods: 2\n")
+    each = RECIPIENTS.replace("  send_resolved: true\n", "  send_resolved: true\n  group: each\n")
+
+    def leads_notices(recipients: str) -> tuple[int, int]:
+        (history / "recipients.yaml").write_text(recipients)
+        assert main(_backtest(history, "--format", "json")) == 0
+        report = json.loads(capsys.readouterr().out)
+        falling = [e for e in report["episodes"] if e["rule"] == "falling"]
+        return report["notices"]["leads"], len(falling)
+
+    plain, episodes = leads_notices(each)
+    inhibited, same_episodes = leads_notices(
+        each + "inhibit:\n  - source: {rule: worse-than-target, status: red}\n"
+               "    target: {rule: falling}\n")
+    assert episodes == same_episodes == 1
+    assert plain - inhibited == 2

@@ -439,3 +439,76 @@ def test_figures_close_to_target_are_printed_apart(tmp_path, capsys):
     assert "The latest value is 84.96% for Sep-21, against a target of 85.00%" in out
     assert "(band 83.0%–85.00%). 84.96% is worse than the target 85.00% but inside" in out
     assert "Rule tol looked at M (bigger is better) in A as of 2021-09-30." in out
+
+
+# --- inhibition ---------------------------------------------------------------------------
+
+INHIBITING_RECIPIENTS = """\
+receivers:
+  - name: performance
+    email: {to: [performance@example.gov.uk]}
+route:
+  receiver: performance
+inhibit:
+  - source: {rule: worse-than-target, status: red}
+    target: {rule_type: decline}
+    reason: the breach says it already
+"""
+
+
+def test_a_decline_muted_by_a_red_breach_says_so(config, capsys, tmp_path):
+    """Placements fell three months to 73% against 80%: red. With an inhibit rule, explain
+    of the decline names the breach that mutes it and the rule's reason."""
+    service = tmp_path / "service.yaml"
+    recipients = tmp_path / "recipients.yaml"
+    recipients.write_text(INHIBITING_RECIPIENTS)
+    service.write_text(config.read_text() + f"recipients: {recipients}\n")
+    code, out, _ = explain(service, capsys, "--rule", "decline", "--subject", "placements",
+                           "--area", "Gloucestershire")
+    assert code == 0
+    assert "the rule FIRED" in out
+    assert ("But rule worse-than-target (Significantly worse than target) also fires for "
+            "placements in Gloucestershire (RED), and the recipients file's inhibit rule "
+            "(rule=worse-than-target, status=red inhibits rule_type=decline with the same "
+            "subject and area) mutes this alert while it does (the breach says it already)"
+            in out)
+
+
+def test_without_a_matching_breach_nothing_is_said_of_inhibition(config, capsys, tmp_path):
+    """The same fired decline, but the inhibit rule wants an amber breach and the breach is
+    red: nothing mutes it, and nothing is said of inhibition."""
+    service = tmp_path / "service.yaml"
+    recipients = tmp_path / "recipients.yaml"
+    recipients.write_text(INHIBITING_RECIPIENTS.replace("status: red", "status: amber"))
+    service.write_text(config.read_text() + f"recipients: {recipients}\n")
+    _, out, _ = explain(service, capsys, "--rule", "decline", "--subject", "placements",
+                        "--area", "Gloucestershire")
+    assert "the rule FIRED" in out
+    assert "inhibit" not in out
+
+
+def test_case_duration_in_working_days_uses_the_service_calendar(tmp_path, capsys):
+    """A `10wd` rule is explained in working days, counted with the configured closures."""
+    (tmp_path / "rules").mkdir()
+    (tmp_path / "rules" / "rules.yaml").write_text(
+        "rules:\n  - id: cp-10wd\n    type: case_duration\n    older_than: 10wd\n")
+    (tmp_path / "cases.csv").write_text(
+        "child_id,plan_type,start_date,end_date,team\n"
+        "C1,CP,2023-12-11,,Stroud Safeguarding\nC2,CP,2023-12-12,,Stroud Safeguarding\n")
+    service = tmp_path / "service.yaml"
+    service.write_text(f"database_url: sqlite:///{tmp_path / 'db.sqlite3'}\n"
+                       f"rules: [{tmp_path / 'rules'}]\n"
+                       "calendar:\n  closures:\n"
+                       "    - {from: 2023-12-27, to: 2023-12-29, reason: Christmas shutdown}\n")
+    assert main(["--config", str(service), "load", str(tmp_path / "cases.csv")]) == 0
+    capsys.readouterr()
+    _, out, _ = explain(service, capsys, "--rule", "cp-10wd", "--subject", "C1",
+                        as_of="2024-01-02")
+    assert ("(10 working days after the start, not counting weekends, bank holidays and "
+            "closure days) on the plan at 2024-01-02, exactly 10 working days, which counts; "
+            "the rule fires for open plans of at least 10 working days (started on or before "
+            "2023-12-11), so it is a BREACH and the rule FIRED") in out
+    _, out, _ = explain(service, capsys, "--rule", "cp-10wd", "--subject", "C2",
+                        as_of="2024-01-02")
+    assert "(9 working days after the start," in out
+    assert out.rstrip().endswith("So the rule did not fire.")

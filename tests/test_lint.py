@@ -226,6 +226,23 @@ def test_a_decline_rule_without_direction_on_a_volume(project: Path, run: Runner
         "counted as declining (set direction: increase or decrease)"]
 
 
+def test_comparator_and_spc_rules_on_a_volume(project: Path, run: Runner) -> None:
+    """A comparator rule never compares a volume; an spc rule only finds it neutral."""
+    write(project, "rules/more.yaml",
+          "rules:\n  - id: contacts-vs-england\n    type: comparator\n    comparator: england\n"
+          "    select: {measures: contacts-received}\n"
+          "  - id: contacts-spc\n    type: spc\n    select: {measures: contacts-received}\n"
+          "  - id: contacts-spc-neutral\n    type: spc\n    fire_on: [neutral]\n"
+          "    select: {measures: contacts-received}\n")
+    assert warnings(run()[1]) == [
+        "rules/more.yaml:5: warning: rules[0].select.measures: rule 'contacts-vs-england' "
+        "compares by polarity, but 'contacts-received' has no polarity in the catalogue, so it "
+        "is never compared",
+        "rules/more.yaml:8: warning: rules[1].select.measures: rule 'contacts-spc' judges "
+        "special causes by polarity, but 'contacts-received' has no polarity in the catalogue, "
+        "so it is only ever neutral, never a concern (add neutral to fire_on)"]
+
+
 def test_a_decline_rule_with_a_direction_on_a_volume_is_fine(project: Path, run: Runner) -> None:
     write(project, "rules/more.yaml",
           "rules:\n  - id: contacts-rising\n    type: decline\n    direction: increase\n"
@@ -351,6 +368,30 @@ def test_a_route_some_alert_can_reach_is_fine(project: Path, run: Runner, match:
     write(project, "config/recipients.yaml", _route(match))
     if rules:
         write(project, "rules/more.yaml", "rules:\n" + rules)
+    assert warnings(run()[1]) == []
+
+
+@pytest.mark.parametrize(("inhibit", "expected"), [
+    ("  - source: {rule: cp-over-2yrs}\n    target: {rule_type: tolerance}\n",
+     "config/recipients.yaml:17: warning: inhibit[0].source.rule: matches no rule id "
+     "('cp-over-2yrs'; did you mean 'cp-over-2y'?)"),
+    ("  - source: {rule: cp-over-2y}\n    target: {teem: x}\n",
+     "config/recipients.yaml:18: warning: inhibit[0].target.teem: no rule gives its alerts a "
+     "'teem' label (did you mean 'team'?)"),
+])
+def test_an_inhibit_rule_matching_nothing_is_warned(project: Path, run: Runner, inhibit: str,
+                                                    expected: str) -> None:
+    """Inhibit matchers are checked like route matchers (status and subject are not labels
+    and are left alone)."""
+    write(project, "config/recipients.yaml", RECIPIENTS + "inhibit:\n" + inhibit)
+    code, lines = run()
+    assert code == 0
+    assert warnings(lines) == [expected]
+
+
+def test_an_inhibit_rule_on_real_labels_is_fine(project: Path, run: Runner) -> None:
+    write(project, "config/recipients.yaml", RECIPIENTS + "inhibit:\n  - source: "
+          "{rule_type: tolerance, status: red}\n    target: {rule: cp-*}\n    equal: [area]\n")
     assert warnings(run()[1]) == []
 
 

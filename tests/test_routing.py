@@ -419,7 +419,8 @@ def test_an_unknown_top_level_key_is_reported(tmp_path):
         "  receiver: a\n"
         "routes:\n"
         "  - receiver: a\n"))
-    assert_problem(path, problems, 6, "unknown field 'routes' (expected receivers and route)")
+    assert_problem(path, problems, 6,
+                   "unknown field 'routes' (expected receivers, route, inhibit and time_intervals)")
 
 
 def test_every_receiver_problem_is_reported_at_once(tmp_path):

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 
-from alerting.authoring.testing.checks import RAISES
 from alerting.authoring.testing.runner import run_document
 from alerting.authoring.testing.series import parse_values, periods
 from alerting.cli.main import main
@@ -14,7 +13,7 @@ from alerting.config.ruleset import load_rules
 from alerting.model.catalogue import Frequency
 from alerting.model.periods import parse_period
 from alerting.model.problems import parse_yaml
-from alerting.rules import RULE_TYPES
+from alerting.rules import RULE_TYPES, RagScheme
 from tests.conftest import RULES
 
 CATALOGUE = """\
@@ -356,8 +355,8 @@ def test_a_broken_rule_file_under_test_is_reported_with_its_own_line(tmp_path, m
         t="rule_files: [pack.yaml]\ntests:\n  - {name: x, as_of: 2021-09-30, expect: []}\n")
     assert code == 2
     assert out.splitlines()[:2] == [
-        "pack.yaml:4: rule 'cp-over-2y': older_than must be a duration like 2y or 18m, "
-        "got '2 years'",
+        "pack.yaml:4: rule 'cp-over-2y': older_than must be a duration like 2y, 18m or 10wd "
+        "(working days), got '2 years'",
         "t.yaml:1: the rule files under test have 1 error(s) (listed above); no test in this "
         "file was run"]
 
@@ -584,11 +583,13 @@ tests:
 
 
 def test_every_rule_type_says_which_statuses_it_raises():
-    """The table of statuses each rule type can raise covers every rule type, and each status
+    """Every rule type says which statuses it can raise under each scheme, and each status
     (and the option it needs) is used in that rule type's own module."""
-    assert {rule_type for rule_type, _ in RAISES} == set(RULE_TYPES)
-    for (rule_type, _), statuses in RAISES.items():
-        source = Path(sys.modules[RULE_TYPES[rule_type].__module__].__file__ or "").read_text()
-        for status, option in statuses.items():
-            assert f"Status.{status.name}" in source, (rule_type, status)
-            assert option is None or option in RULE_TYPES[rule_type].model_fields
+    for rule_type, model in RULE_TYPES.items():
+        source = Path(sys.modules[model.__module__].__file__ or "").read_text()
+        for scheme in RagScheme:
+            statuses = model.model_construct().raises(scheme)
+            assert statuses, (rule_type, scheme)
+            for status, option in statuses.items():
+                assert f"Status.{status.name}" in source, (rule_type, status)
+                assert option is None or option in model.model_fields

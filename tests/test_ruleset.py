@@ -7,6 +7,8 @@ import pytest
 from pydantic import ValidationError
 
 from alerting.config.ruleset import load_rules
+from alerting.rules import RULE_TYPES
+from notifiers import alert_template_keys
 from tests.conftest import RULES
 
 GOOD = """\
@@ -40,8 +42,8 @@ rules:
 """)
     ruleset = load_rules([Path("safeguarding.yaml")])
     assert [str(p) for p in ruleset.problems] == [
-        "safeguarding.yaml:6: rule 'cp-over-2y': older_than must be a duration like 2y or 18m, "
-        "got '2 years'"]
+        "safeguarding.yaml:6: rule 'cp-over-2y': older_than must be a duration like 2y, 18m or "
+        "10wd (working days), got '2 years'"]
     assert ruleset.rules == ()
 
 
@@ -49,8 +51,7 @@ rules:
     ("  - id: r\n    type: tolerance\n    severty: high\n", 4,
      "rule 'r': unknown field 'severty' (did you mean 'severity'?)"),
     ("  - id: r\n    type: tolerence\n", 3,
-     "rule 'r': type must be one of case_duration, decline, missing_data, risk_rise, tolerance, "
-     "got 'tolerence'"),
+     f"rule 'r': type must be one of {', '.join(sorted(RULE_TYPES))}, got 'tolerence'"),
     ("  - id: r\n", 2, "rule 'r': type is required"),
     ("  - type: decline\n", 2, "rule #1: id is required"),
     ("  - id: r\n    type: decline\n    periods: three\n", 4,
@@ -62,6 +63,14 @@ rules:
      "rule 'r': severity must be 'info', 'low', 'medium', 'high' or 'critical', got 'urgent'"),
     ("  - id: r\n    type: risk_rise\n    select:\n      riskz: [SR7]\n", 5,
      "rule 'r': unknown field 'select.riskz'"),
+    ("  - id: r\n    type: case_duration\n    older_than: 0wd\n", 4,
+     "rule 'r': older_than must be at least 1 working day (1wd), got '0wd'"),
+    ("  - id: r\n    type: case_duration\n    older_than: -3wd\n", 4,
+     "rule 'r': older_than must be at least 1 working day (1wd), got '-3wd'"),
+    ("  - id: r\n    type: case_duration\n    older_than: 1.5wd\n", 4,
+     "rule 'r': older_than must be a whole number of working days, like 10wd, got '1.5wd'"),
+    ("  - id: r\n    type: missing_data\n    grace: 0wd\n", 4,
+     "rule 'r': grace must be at least 1 working day (1wd), got '0wd'"),
     ("  - id: bad id\n    type: tolerance\n", 2,
      "rule 'bad id': id must use only letters, digits, '.', '_' and '-' (no spaces), "
      "got 'bad id'"),
@@ -72,6 +81,21 @@ def test_field_errors_in_plain_english_with_lines(tmp_path, entry, line, expecte
     [problem] = load_rules([path]).problems
     assert problem.message == expected
     assert problem.line == line
+
+
+def test_rule_template_keys_are_those_the_channels_declare(tmp_path):
+    """A rule's templates: takes the email parts and each channel document's key (teams);
+    a misspelt key is named with the keys there are."""
+    good = write(tmp_path, "a.yaml", "rules:\n  - id: r\n    type: tolerance\n"
+                 "    templates: {email_text: a.j2, email_html: b.j2, teams: c.j2}\n")
+    bad = write(tmp_path, "b.yaml", "rules:\n  - id: s\n    type: tolerance\n"
+                "    templates: {email_txt: a.j2}\n")
+    ruleset = load_rules([good, bad])
+    assert alert_template_keys() == ["email_text", "email_html", "teams"]
+    assert [r.id for r in ruleset.rules] == ["r"]
+    assert [(p.line, p.message) for p in ruleset.problems] == [
+        (4, "rule 's': templates.email_txt.[key] must be 'email_text', 'email_html' or "
+            "'teams', got 'email_txt'")]
 
 
 def test_yaml_syntax_error_names_the_line(tmp_path):
@@ -166,7 +190,8 @@ def test_every_shipped_rule_and_config_file_loads_cleanly():
     ruleset = load_rules([RULES])
     assert ruleset.problems == ()
     assert {r.rule_type for r in ruleset.rules} == {
-        "tolerance", "decline", "case_duration", "risk_rise", "missing_data"}
+        "tolerance", "decline", "case_duration", "risk_rise", "missing_data", "comparator",
+        "spc"}
     assert len(ruleset.catalogue) > 100
 
 

@@ -4,7 +4,14 @@ from datetime import date, datetime
 
 import pytest
 
-from alerting.model.values import ValueParseError, is_missing, parse_date, parse_int, parse_number
+from alerting.model.values import (
+    ValueParseError,
+    is_missing,
+    parse_date,
+    parse_int,
+    parse_number,
+    strip_html,
+)
 
 
 @pytest.mark.parametrize("marker", ["", " ", "?", "n/a", "N/A", "Not published", "not published",
@@ -54,3 +61,13 @@ def test_ambiguous_or_bad_dates_are_refused():
     """A US-style or impossible date is an error, not a silent misreading."""
     with pytest.raises(ValueParseError, match="start_date"):
         parse_date("08/31/2019", "start_date")
+
+
+@pytest.mark.parametrize(("raw", "expected"), [
+    ("<p>IN DEVELOPMENT</p>", "IN DEVELOPMENT"), ("<b>22.1%</b> (Mar 23)", "22.1% (Mar 23)"),
+    ("<p>12</p><p>13</p>", "12 13"), ("n/a&nbsp;", "n/a"), ("Q&amp;A <!-- note -->", "Q&A"),
+    ("<5", "<5"), (" 12 ", "12"),
+])
+def test_strip_html_reads_a_cell_as_a_browser_shows_it(raw, expected):
+    """Tags and comments go (each still a word break), entities decode, whitespace trims."""
+    assert strip_html(raw) == expected

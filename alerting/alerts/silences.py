@@ -8,7 +8,6 @@ with its line and skipped; the other silences still apply.
 
 from __future__ import annotations
 
-import fnmatch
 import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -20,6 +19,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from alerting.model.durations import parse_duration, parse_interval
+from alerting.model.fields import LabelValues, OneOrMany, globs_match
 from alerting.model.problems import Problem, ProblemsFound, problems_from_validation, read_yaml
 
 _MATCHERS = ("alert", "rule", "measure", "area", "team")
@@ -30,12 +30,6 @@ _HEADER = """\
 # (globs like cin-visits-* and lists are allowed), an `ends` date, a reason and an author.
 # `alerting silence` rewrites this file, so keep notes in `reason`, not in comments.
 """
-
-
-def _as_tuple(raw: Any) -> Any:
-    if raw is None:
-        return ()
-    return (raw,) if isinstance(raw, str) else raw
 
 
 def _when(raw: Any, *, end_of_day: bool) -> Any:
@@ -60,29 +54,17 @@ class Silence(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     id: str = Field(pattern=r"^[A-Za-z0-9_\-]+$", max_length=40)
-    alert: tuple[str, ...] = ()
-    rule: tuple[str, ...] = ()
-    measure: tuple[str, ...] = ()
-    area: tuple[str, ...] = ()
-    team: tuple[str, ...] = ()
-    labels: Mapping[str, tuple[str, ...]] = Field(default_factory=dict)
+    alert: OneOrMany = ()
+    rule: OneOrMany = ()
+    measure: OneOrMany = ()
+    area: OneOrMany = ()
+    team: OneOrMany = ()
+    labels: LabelValues = Field(default_factory=dict)
     starts: datetime | None = None
     ends: datetime
     reason: str = Field(min_length=1)
     author: str = Field(min_length=1)
     created: datetime | None = None
-
-    @field_validator(*_MATCHERS, mode="before")
-    @classmethod
-    def _one_or_many(cls, raw: Any) -> Any:
-        return _as_tuple(raw)
-
-    @field_validator("labels", mode="before")
-    @classmethod
-    def _label_values(cls, raw: Any) -> Any:
-        if isinstance(raw, Mapping):
-            return {str(k): tuple(str(v) for v in _as_tuple(value)) for k, value in raw.items()}
-        return raw
 
     @field_validator("ends", mode="before")
     @classmethod
@@ -114,14 +96,7 @@ class Silence(BaseModel):
     def matches(self, labels: Mapping[str, str]) -> bool:
         every = [(name, getattr(self, name)) for name in _MATCHERS if getattr(self, name)]
         every += list(self.labels.items())
-        for name, patterns in every:
-            value = labels.get(name)
-            if value is None:
-                return False
-            folded = value.casefold()
-            if not any(fnmatch.fnmatchcase(folded, p.casefold()) for p in patterns):
-                return False
-        return True
+        return all(globs_match(labels.get(name), patterns) for name, patterns in every)
 
     def describe(self) -> str:
         what = ", ".join(f"{k}={'|'.join(v)}" for k, v in self.matchers().items())

@@ -74,7 +74,13 @@ class Alert:
     last_seen_at: datetime
     resolved_at: datetime | None
     finding: Mapping[str, Any]
-    silenced_by: str | None = None
+    silenced_by: str | None = None  # the silence that mutes it now
+    inhibited_by: str | None = None  # the firing alert that inhibits it now (see inhibition)
+
+    @property
+    def muted(self) -> bool:
+        """Silenced or inhibited: still recorded, but nobody is sent a notice about it."""
+        return self.silenced_by is not None or self.inhibited_by is not None
 
     @property
     def labels(self) -> dict[str, str]:
@@ -172,7 +178,7 @@ class Notified:
 def why_notify(alert: Alert, last: Notified | None, *, repeat_interval: timedelta,
                send_resolved: bool, now: datetime) -> NotifyReason | None:
     """Why this receiver is due a notice about this alert now, or None when nothing changed."""
-    if alert.silenced_by is not None:
+    if alert.muted:
         return None
     same_episode = last is not None and last.episode == alert.episode
     if alert.state is AlertState.RESOLVED:

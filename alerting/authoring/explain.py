@@ -10,10 +10,11 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
 
+from alerting.alerts.inhibition import InhibitRule, alert_facts, inhibitor_among
 from alerting.alerts.silences import Silences, load_silences
 from alerting.authoring.explaining import explain, plural_kind, selection_mismatch, silence_sentence
 from alerting.authoring.explaining.facts import (
@@ -30,10 +31,13 @@ from alerting.authoring.explaining.facts import (
 )
 from alerting.config.ruleset import RuleSet, load_rules
 from alerting.config.settings import Settings
+from alerting.model.calendar import WorkingCalendar, england_and_wales
 from alerting.model.catalogue import Measure
 from alerting.model.clock import Clock, local_today, utc_now
 from alerting.model.findings import Finding, alert_identity
+from alerting.model.problems import ProblemsFound
 from alerting.pipeline import evaluate_data, read_data
+from alerting.routing.routes import load_routing
 from alerting.rules import EvaluationContext, EvaluationData, RagScheme, Rule
 from alerting.rules.evaluation import evaluate
 from alerting.store import Store
@@ -95,11 +99,13 @@ class Explaining:
     scheme: RagScheme
     data: EvaluationData
     findings: tuple[Finding, ...]  # the rule's findings for the subject, every rating
+    calendar: WorkingCalendar = field(default_factory=england_and_wales)
 
     def probe(self, area: str | None) -> Probe:
         """Evaluate a variant of the rule (e.g. a lower threshold) with the real engine."""
         def run(variant: Rule) -> Finding | None:
-            context = EvaluationContext(self.as_of, self.scheme, include_all=True)
+            context = EvaluationContext(self.as_of, self.scheme, include_all=True,
+                                        calendar=self.calendar)
             found = evaluate([variant.model_copy(update={"enabled": True})], self.data, context)
             return next((f for f in found.findings
                          if f.subject == self.subject and f.area == area), None)
@@ -114,7 +120,7 @@ class Explaining:
                     finding=finding, measure=measure,
                     catalogued=catalogued, risk_title=risk_title, points=points, plan=plan,
                     other_areas=other_areas, probe=self.probe(area),
-                    labels=labels if labels is not None else {})
+                    labels=labels if labels is not None else {}, calendar=self.calendar)
 
 
 def _finding_in(findings: Sequence[Finding], area: str | None) -> Finding | None:
@@ -198,8 +204,9 @@ def alert_labels(look: Look) -> dict[str, str]:
     return labels
 
 
-def with_silences(look: Look, silences: Silences, now: datetime) -> str:
-    """The paragraph for a look, with what today's silences do to it."""
+def with_silences(look: Look, silences: Silences, now: datetime,
+                  inhibition: Inhibition | None = None) -> str:
+    """The paragraph for a look, with what today's silences and the inhibit rules do to it."""
     text = explain(look)
     if selection_mismatch(look):
         return text
@@ -207,7 +214,55 @@ def with_silences(look: Look, silences: Silences, now: datetime) -> str:
     active = next((s for s in matching if s.is_active(now)), None)
     inactive = [s for s in matching if s is not active and not s.is_active(now)]
     sentence = silence_sentence(look, active, inactive, now)
-    return f"{text} {sentence}" if sentence else text
+    text = f"{text} {sentence}" if sentence else text
+    inhibited = inhibition.sentence(look) if inhibition is not None and look.fired else ""
+    return f"{text} {inhibited}" if inhibited else text
+
+
+@dataclass(frozen=True)
+class Inhibition:
+    """The inhibit rules of the recipients file and the alerts firing as of the date."""
+
+    rules: tuple[InhibitRule, ...]
+    firing: Mapping[str, Finding]  # by identity
+    titles: Mapping[str, str]
+
+    def sentence(self, look: Look) -> str:
+        assert look.finding is not None
+        found = inhibitor_among(look.finding.identity, _facts(look.finding),
+                                [(i, _facts(f)) for i, f in self.firing.items()], self.rules)
+        if found is None:
+            return ""
+        source = self.firing[found.identity]
+        why = f" ({found.rule.reason})" if found.rule.reason else ""
+        return (f"But rule {source.rule} ({self.titles.get(source.rule, source.rule)}) also "
+                f"fires for {source.subject}{' in ' + source.area if source.area else ''} "
+                f"({source.status.value.upper()}), and the recipients file's inhibit rule "
+                f"({found.rule.describe()}) mutes this alert while it does{why}: it is "
+                "recorded, and nobody is sent a notice about it.")
+
+
+def _inhibition(settings: Settings, ruleset: RuleSet, data: EvaluationData,
+                as_of: date) -> Inhibition | None:
+    """What the inhibit rules would do as of the date; None without any (or without a
+    readable recipients file, which is said)."""
+    try:
+        routing = load_routing(Path(settings.recipients))
+    except ProblemsFound as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        return None
+    if not routing.inhibit:
+        return None
+    found = evaluate_data(ruleset, data, as_of, settings.rag_scheme,
+                          calendar=settings.calendar.working_calendar())
+    return Inhibition(routing.inhibit, {f.identity: f for f in found.exceptions},
+                      ruleset.rule_titles())
+
+
+def _facts(finding: Finding) -> dict[str, str]:
+    return alert_facts(finding.labels, status=finding.status.value, subject=finding.subject,
+                       area=finding.area)
 
 
 def _engine_rules(ruleset: RuleSet, rule: Rule) -> RuleSet:
@@ -240,14 +295,18 @@ def explain_subject(ruleset: RuleSet, settings: Settings, data: EvaluationData, 
     alert view both call this."""
     rule = find_rule(ruleset, rule_id)
     found = find_subject(ruleset, rule, subject, data)
+    calendar = settings.calendar.working_calendar()
     evaluation = evaluate_data(_engine_rules(ruleset, rule), data, as_of,
-                               settings.rag_scheme, include_all=True, only={rule.id})
+                               settings.rag_scheme, include_all=True, only={rule.id},
+                               calendar=calendar)
     if evaluation.failures:
         return Explained((), failures=tuple(f"rule '{f.rule}' failed: {f.error}"
                                             for f in evaluation.failures))
     job = Explaining(ruleset, rule, found, as_of, settings.rag_scheme, data,
-                     tuple(f for f in evaluation.findings if f.subject == found))
+                     tuple(f for f in evaluation.findings if f.subject == found), calendar)
     looks = _LOOKS[rule.applies_to](job, area)
+    inhibition = (_inhibition(settings, ruleset, data, as_of)
+                  if any(look.fired for look in looks) else None)
     disabled = (f"Rule {rule.id} is disabled (enabled: false in {_rule_file(ruleset, rule)}), "
                 "so it finds nothing and sends nothing. Were it enabled:"
                 if not rule.enabled else "")
@@ -256,12 +315,13 @@ def explain_subject(ruleset: RuleSet, settings: Settings, data: EvaluationData, 
     note = (f"Silences are as they stand today ({today.isoformat()}), not as of "
             f"{as_of.isoformat()}: a silence in force on that date may since have ended."
             if as_of != today and mentioned else "")
-    return Explained(tuple(with_silences(look, silences, now) for look in looks),
+    return Explained(tuple(with_silences(look, silences, now, inhibition) for look in looks),
                      disabled, note)
 
 
 def explain_command(args: argparse.Namespace, settings: Settings, *,
-                    clock: Clock = utc_now) -> int:
+                    clock: Clock | None = None) -> int:
+    clock = clock or utc_now  # read when called, so a test can set the time
     ruleset = load_rules(args.rules or settings.rule_paths())
     for problem in ruleset.problems:
         print(problem, file=sys.stderr)
@@ -272,11 +332,8 @@ def explain_command(args: argparse.Namespace, settings: Settings, *,
         print(problem, file=sys.stderr)
     try:
         find_rule(ruleset, args.rule)
-        store = Store.open(settings.database_url)
-        try:
+        with Store.open(settings.database_url) as store:
             data = read_data(store, ruleset)
-        finally:
-            store.close()
         explained = explain_subject(ruleset, settings, data, rule_id=args.rule,
                                     subject=args.subject, area=args.area, as_of=as_of,
                                     silences=silences, now=clock(), today=today)

@@ -8,7 +8,7 @@ from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
-from alerting.authoring.backtest.html import backtest_html, comparison_html
+from alerting.authoring.backtest.html import Schemes, backtest_html, comparison_html
 from alerting.authoring.backtest.replay import (
     Backtest,
     as_of_dates,
@@ -101,20 +101,18 @@ def _backtest(args: argparse.Namespace, settings: Settings) -> int:
     ruleset = _rules(paths, "the rules")
     other = _other_rules(args.compare) if args.compare else None
     routing = _routing(settings)
-    store = Store.open(settings.database_url)
-    try:
+    with Store.open(settings.database_url) as store:
         data = gather(store, ruleset)  # read only: a backtest changes nothing in the store
-    finally:
-        store.close()
     if not has_data(data):
         raise _Refused("the store holds no data: load some first (alerting load)")
     dates = as_of_dates(data, args.start, args.end)
     if not dates:
         raise _Refused(f"no month end between {args.start} and {args.end}: widen the range")
-    data = without_extras(data)
+    data = without_extras(data, [*ruleset.rules, *(other.rules if other else ())])
     result = _run(ruleset, data, dates, routing, settings, args.rule)
     if other is None:
-        _write(args, _single(args.format, result, data, ruleset, _names(paths)))
+        _write(args, _single(args.format, result, data, ruleset, _names(paths),
+                             settings))
         return 1 if result.failures else 0
     other_data = replace(data, catalogue=other.catalogue)
     after = _run(other, other_data, dates, routing, settings, args.rule)
@@ -124,7 +122,9 @@ def _backtest(args: argparse.Namespace, settings: Settings) -> int:
         text = comparison_json(comparison, before_name, after_name)
     elif args.format == "html":
         text = comparison_html(comparison, data.observations, ruleset.catalogue,
-                               other.catalogue, before_name, after_name)
+                               other.catalogue, before_name, after_name,
+                               Schemes.of(ruleset, settings.rag_scheme),
+                               Schemes.of(other, settings.rag_scheme))
     else:
         text = comparison_table(comparison, before_name, after_name)
     _write(args, text)
@@ -134,15 +134,17 @@ def _backtest(args: argparse.Namespace, settings: Settings) -> int:
 def _run(ruleset: RuleSet, data: EvaluationData, dates: tuple[date, ...],
          routing: Routing, settings: Settings, patterns: list[str] | None) -> Backtest:
     return run_backtest(ruleset, data, dates, routing, scheme=settings.rag_scheme,
-                        only=_only(ruleset, patterns))
+                        only=_only(ruleset, patterns),
+                        calendar=settings.calendar.working_calendar())
 
 
 def _single(form: str, result: Backtest, data: EvaluationData, ruleset: RuleSet,
-            name: str) -> str:
+            name: str, settings: Settings) -> str:
     if form == "json":
         return backtest_json(result)
     if form == "html":
-        return backtest_html(result, data.observations, ruleset.catalogue, name)
+        return backtest_html(result, data.observations, ruleset.catalogue, name,
+                             Schemes.of(ruleset, settings.rag_scheme))
     return backtest_table(result)
 
 

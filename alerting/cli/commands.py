@@ -51,13 +51,19 @@ def validate(args: argparse.Namespace, settings: Settings) -> int:
 
 def _print_report(report: LoadReport) -> None:
     if report.skipped:
-        print(f"{report.source}: skipped (headings are not a data-contract table)")
+        why = report.note or "headings are not a data-contract table"
+        print(f"{report.source}: skipped ({why})")
         return
     counts = report.counts
     kind = report.kind.value if report.kind else "unknown table"
+    if report.note:
+        kind = f"{kind} from {report.note}"
     print(f"{report.source}: {kind}: {counts.total} loaded ({counts.inserted} new, "
           f"{counts.revised} revised, {counts.updated} updated, {counts.unchanged} unchanged), "
           f"{len(report.rejected)} rejected")
+    if report.cases is not None:
+        print(f"  and {report.cases.total} CP plan(s) as case records "
+              f"({report.cases.inserted} new, {report.cases.updated} updated)")
     for rejected in report.rejected:
         print(f"  rejected {rejected}")
 
@@ -70,13 +76,16 @@ def load(args: argparse.Namespace, settings: Settings) -> int:
         print("alerting load: --sql needs --query", file=sys.stderr)
         return 2
     kind = TableKind(args.kind) if args.kind else None
-    store = Store.open(settings.database_url)
+    layout = getattr(args, "layout", None)
+    if layout is not None and not layout.is_file():
+        print(f"alerting load: layout file {layout} does not exist", file=sys.stderr)
+        return 2
     failed = 0
-    try:
+    with Store.open(settings.database_url) as store:
         reports: list[LoadReport] = []
         for path in args.files:
             try:
-                reports.extend(load_path(store, path, kind))
+                reports.extend(load_path(store, path, kind, layout=layout))
             except SourceError as exc:
                 print(f"error: {exc}", file=sys.stderr)
                 failed += 1
@@ -91,22 +100,19 @@ def load(args: argparse.Namespace, settings: Settings) -> int:
         loaded = sum(r.loaded for r in reports)
         rejected = sum(len(r.rejected) for r in reports)
         print(f"total: {loaded} row(s) loaded, {rejected} rejected, {failed} source(s) unreadable")
-    finally:
-        store.close()
     return 1 if failed else 0
 
 
-def evaluate(args: argparse.Namespace, settings: Settings, *, clock: Clock = utc_now) -> int:
+def evaluate(args: argparse.Namespace, settings: Settings, *, clock: Clock | None = None) -> int:
+    clock = clock or utc_now  # read when called, so a test can set the time
     ruleset = _rules(args.rules, settings)
     for problem in ruleset.problems:
         print(problem, file=sys.stderr)
-    store = Store.open(settings.database_url)
-    try:
+    with Store.open(settings.database_url) as store:
         as_of = args.as_of or local_today(clock, settings.timezone)
         result = evaluate_stored(store, ruleset, as_of, scheme=settings.rag_scheme,
-                                 include_all=args.all)
-    finally:
-        store.close()
+                                 include_all=args.all,
+                                 calendar=settings.calendar.working_calendar())
     for failure in result.failures:
         print(f"rule '{failure.rule}' failed: {failure.error}", file=sys.stderr)
     findings = result.findings if args.all else result.exceptions
@@ -117,12 +123,9 @@ def evaluate(args: argparse.Namespace, settings: Settings, *, clock: Clock = utc
 def db(args: argparse.Namespace, settings: Settings) -> int:
     from alerting.store import migrate
 
-    store = Store.open(settings.database_url, migrate_schema=False)
-    try:
+    with Store.open(settings.database_url, migrate_schema=False) as store:
         before = migrate.current_revision(store.engine)
         migrate.upgrade(store.engine)
         after = migrate.current_revision(store.engine)
-    finally:
-        store.close()
     print(f"database schema: {before or 'empty'} -> {after}")
     return 0

@@ -13,6 +13,7 @@ from pathlib import Path
 from alerting.config.settings import Settings, load_settings
 from alerting.model.problems import ProblemsFound
 from alerting.service.logs import configure_logging
+from notifiers import previewed_documents
 
 
 def _date(text: str) -> date:
@@ -39,8 +40,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     load = commands.add_parser("load", help="load data files (CSV, XLSX) or a SQL query")
     load.add_argument("files", nargs="*", type=Path, help="CSV or XLSX files, or folders")
-    load.add_argument("--kind", choices=["observations", "risks", "cases"],
+    load.add_argument("--kind", choices=["observations", "risks", "cases", "events"],
                       help="table kind (default: detected from the headings)")
+    load.add_argument("--layout", type=Path, metavar="FILE",
+                      help="YAML layout of a wide scorecard workbook (measures as rows, "
+                           "periods as columns)")
     load.add_argument("--sql", metavar="URL", help="SQLAlchemy URL of a source database")
     load.add_argument("--query", help="SQL query to run against --sql")
 
@@ -74,8 +78,12 @@ def _notice_commands(commands: argparse._SubParsersAction[argparse.ArgumentParse
     preview = commands.add_parser("preview", help="render a rule's notice without sending it")
     preview.add_argument("--rule", required=True, help="rule id")
     preview.add_argument("--receiver", help="receiver name (default: the first it routes to)")
-    preview.add_argument("--format", choices=["email", "html", "teams"], default="email",
-                         help="email (plain text), html, or teams (the Adaptive Card JSON)")
+    # Beside the email, each document a channel declares, by its `templates:` key (teams, ...).
+    shown = ["email (plain text)", "html", *(f"{key} ({document.title or document.name})"
+                                             for key, document in previewed_documents().items())]
+    preview.add_argument("--format", choices=["email", "html", *previewed_documents()],
+                         default="email",
+                         help=f"{', '.join(shown[:-1])} or {shown[-1]}")
     preview.add_argument("--as-of", type=_date, default=None,
                          help="evaluation date (default today)")
 

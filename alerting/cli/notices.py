@@ -37,6 +37,7 @@ from alerting.rendering.render import Renderer, ServiceInfo, TemplateProblem
 from alerting.routing.routes import Receiver, Routing, load_routing
 from alerting.store import Store
 from alerting.store.locks import cycle_lock
+from notifiers import previewed_documents
 
 
 def today(settings: Settings, clock: Clock = utc_now) -> date:
@@ -70,16 +71,17 @@ def notifying(settings: Settings) -> Notifying:
 
 
 def notify_command(args: argparse.Namespace, settings: Settings, *,
-                   clock: Clock = utc_now) -> int:
+                   clock: Clock | None = None) -> int:
+    clock = clock or utc_now  # read when called, so a test can set the time
     try:
         setup = notifying(settings)
     except ProblemsFound as exc:
         return _print_problems(exc)
     ruleset = _ruleset(settings)
-    store = Store.open(settings.database_url)
     try:
         # The worker's jobs and this command update the same alert state: one at a time.
-        with cycle_lock(store.engine, wait=settings.worker.lock_wait) as held:
+        with Store.open(settings.database_url) as store, \
+                cycle_lock(store.engine, wait=settings.worker.lock_wait) as held:
             if not held:
                 print("error: a run held the cycle lock for longer than worker.lock_wait",
                       file=sys.stderr)
@@ -89,8 +91,6 @@ def notify_command(args: argparse.Namespace, settings: Settings, *,
     except TemplateProblem as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    finally:
-        store.close()
     for failure in outcome.evaluation.failures:
         print(f"rule '{failure.rule}' failed: {failure.error}", file=sys.stderr)
     changes: dict[str, int] = {}
@@ -110,8 +110,9 @@ def notify_command(args: argparse.Namespace, settings: Settings, *,
 
 
 def preview_command(args: argparse.Namespace, settings: Settings, *,
-                    clock: Clock = utc_now) -> int:
+                    clock: Clock | None = None) -> int:
     """Render what a rule's current alerts would look like, without sending or recording."""
+    clock = clock or utc_now  # read when called, so a test can set the time
     try:
         setup = notifying(settings)
     except ProblemsFound as exc:
@@ -120,13 +121,11 @@ def preview_command(args: argparse.Namespace, settings: Settings, *,
     if args.rule not in {r.id for r in ruleset.rules}:
         print(f"error: no rule '{args.rule}' in {', '.join(settings.rules)}", file=sys.stderr)
         return 2
-    store = Store.open(settings.database_url)
-    try:
+    with Store.open(settings.database_url) as store:
         data = read_data(store, ruleset)
-    finally:
-        store.close()
     as_of = args.as_of or today(settings, clock)
-    evaluation = evaluate_data(ruleset, data, as_of, settings.rag_scheme)
+    evaluation = evaluate_data(ruleset, data, as_of, settings.rag_scheme,
+                               calendar=settings.calendar.working_calendar())
     findings = with_trends([f for f in evaluation.exceptions if f.rule == args.rule], data)
     if not findings:
         print(f"Rule '{args.rule}' finds no exceptions as of {as_of}.")
@@ -134,9 +133,11 @@ def preview_command(args: argparse.Namespace, settings: Settings, *,
     receiver = _preview_receiver(setup.routing, args.receiver, findings[0].labels)
     if receiver is None:
         return 2
-    channel = "teams" if args.format == "teams" else "email"
-    target = {"url": "https://example.invalid/preview"} if channel == "teams" \
-        else {"to": ["preview@example.invalid"]}
+    # The email, or one document a channel declares (by its `templates:` key: teams,
+    # messagecard), rendered for a placeholder target, posting nowhere, of its channel.
+    document = previewed_documents().get(args.format)
+    channel, target = ("email", {"to": ["preview@example.invalid"]}) if document is None \
+        else (document.channel, dict(document.preview_target))
     # Every receiver's channels replaced by one placeholder: nothing can be sent.
     routing = replace(setup.routing, receivers={
         name: r.model_copy(update={"channels": {channel: target}})
@@ -161,8 +162,9 @@ def preview_command(args: argparse.Namespace, settings: Settings, *,
               f"(its routes do not match these alerts).")
         return 0
     notice = notices[0]
-    if args.format == "teams":
-        print(json.dumps(notice.card, indent=2, ensure_ascii=False))
+    if document is not None:
+        shown = notice.documents[document.name]
+        print(json.dumps(shown, indent=2, ensure_ascii=False) if document.is_json else shown)
     elif args.format == "html":
         print(notice.html)
     else:
@@ -183,7 +185,8 @@ def _preview_receiver(routing: Routing, name: str | None,
 
 
 def silence_command(args: argparse.Namespace, settings: Settings, *,
-                    clock: Clock = utc_now) -> int:
+                    clock: Clock | None = None) -> int:
+    clock = clock or utc_now  # read when called, so a test can set the time
     path = Path(settings.silences)
     now = clock()
     try:
@@ -274,8 +277,7 @@ def routes_command(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def outbox_command(args: argparse.Namespace, settings: Settings) -> int:
-    store = Store.open(settings.database_url)
-    try:
+    with Store.open(settings.database_url) as store:
         if args.outbox_command == "retry":
             count = store.retry_dead(args.ids or None)
             print(f"{count} dead notice(s) queued again")
@@ -285,13 +287,14 @@ def outbox_command(args: argparse.Namespace, settings: Settings) -> int:
         statuses = [args.status] if args.status else None
         entries = store.outbox(statuses, limit=args.limit)
         counts = store.outbox_counts()
-    finally:
-        store.close()
     if not entries:
         print("The outbox is empty." if not statuses else f"No {args.status} notices.")
     for entry in entries:
         error = f"  last error: {entry.last_error}" if entry.last_error and \
             entry.status != "sent" else ""
+        if entry.status == "pending" and entry.attempts == 0 and \
+                entry.next_attempt_at > entry.created_at:
+            error += f"  held by quiet hours until {entry.next_attempt_at:%Y-%m-%d %H:%M} UTC"
         print(f"{entry.id[:12]}  {entry.status:7}  {entry.created_at:%Y-%m-%d %H:%M}  "
               f"attempts {entry.attempts}  {entry.receiver} ({entry.channel}): "
               f"{entry.subject}{error}")
@@ -300,18 +303,16 @@ def outbox_command(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def alerts_command(args: argparse.Namespace, settings: Settings) -> int:
-    store = Store.open(settings.database_url)
-    try:
+    with Store.open(settings.database_url) as store:
         found = store.alerts(firing_only=not args.all)
-    finally:
-        store.close()
     if not found:
         print("No open alerts." if not args.all else "No alerts recorded.")
         return 0
     order = sorted(found.values(), key=lambda a: (a.state.value, -a.severity.rank, a.rule,
                                                   a.identity))
     for alert in order:
-        silenced = f"  silenced by {alert.silenced_by}" if alert.silenced_by else ""
+        silenced = (f"  silenced by {alert.silenced_by}" if alert.silenced_by else
+                    f"  inhibited by {alert.inhibited_by}" if alert.inhibited_by else "")
         print(f"{alert.state.value:8} {alert.status.value:20} {alert.severity.value:8} "
               f"since {alert.started_at:%Y-%m-%d}  {alert.identity}{silenced}")
     return 0

@@ -25,7 +25,8 @@ def test_command(args: argparse.Namespace, settings: Settings) -> int:
     documents, problems = find_test_files(paths, explicit=bool(given))
     results = []
     for path, document in documents:
-        results.append(run_document(document, path.parent, scheme=settings.rag_scheme))
+        results.append(run_document(document, path.parent, scheme=settings.rag_scheme,
+                                    calendar=settings.calendar.working_calendar()))
     if not results and not problems:
         where = ", ".join(display_path(p) for p in paths) or "the configured rules folders"
         print(f"No rule test files found in {where} (a test file has a top-level 'tests:' list).")

@@ -14,6 +14,7 @@ from alerting.alerts.silences import load_silences
 from alerting.config.ruleset import load_rules
 from alerting.config.schedules import next_fire
 from alerting.config.settings import Settings
+from alerting.model.calendar import BankHolidays
 from alerting.model.clock import Clock, utc_now
 from alerting.model.durations import interval_text
 from alerting.model.problems import Problem, ProblemsFound
@@ -32,15 +33,12 @@ def run_command(args: argparse.Namespace, settings: Settings) -> int:
         print(f"error: no schedule '{args.job}' in the config (schedules: {names})",
               file=sys.stderr)
         return 2
-    store = Store.open(settings.database_url)
-    try:
+    with Store.open(settings.database_url) as store:
         service = Service(settings, store, worker=args.worker or default_worker_name())
         # SIGTERM (a cron timeout, systemd) stops after the current step, as the worker does.
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, lambda *_: service.stop.set())
         run = service.run(service.plan(args.job, args.as_of), wait_for_retries=True)
-    finally:
-        store.close()
     if run is None:  # only scheduled runs can be taken by another worker
         return 0
     print(run_text(run))
@@ -72,19 +70,18 @@ def worker_command(args: argparse.Namespace, settings: Settings) -> int:
         print("the worker would run without anyone to tell when it cannot do its job; fix the "
               "config (`alerting config check`) and start it again", file=sys.stderr)
         return 2
-    store = Store.open(settings.database_url)
-    web = None
-    try:
-        if getattr(args, "web", False):
-            web = _start_web(args, settings, store)
-            if web is None:
-                return 2
-        service = Service(settings, store, worker=args.name or default_worker_name())
-        return Worker(service).serve()
-    finally:
-        if web is not None:
-            web.stop()
-        store.close()
+    with Store.open(settings.database_url) as store:
+        web = None
+        try:
+            if getattr(args, "web", False):
+                web = _start_web(args, settings, store)
+                if web is None:
+                    return 2
+            service = Service(settings, store, worker=args.name or default_worker_name())
+            return Worker(service).serve()
+        finally:
+            if web is not None:
+                web.stop()
 
 
 def _start_web(args: argparse.Namespace, settings: Settings, store: Store) -> Any | None:
@@ -116,16 +113,14 @@ def _undefined_operations_receivers(settings: Settings, routing: Routing) -> lis
 
 
 def status_command(args: argparse.Namespace, settings: Settings, *,
-                   clock: Clock = utc_now) -> int:
+                   clock: Clock | None = None) -> int:
     """0 healthy (or warnings), 1 unhealthy; never 2, so it can be a Docker HEALTHCHECK."""
+    clock = clock or utc_now  # read when called, so a test can set the time
     try:
-        store = Store.open(settings.database_url, migrate_schema=False)
-        try:
+        with Store.open(settings.database_url, migrate_schema=False) as store:
             named = args.worker or os.environ.get("CSC_ALERTING_WORKER_NAME")
             health = check_health(store, settings, clock(), named or default_worker_name(),
                                   required=bool(named))
-        finally:
-            store.close()
     except Exception as exc:
         print(f"csc-alerting: UNHEALTHY: the database cannot be read: "
               f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}")
@@ -140,11 +135,8 @@ def status_command(args: argparse.Namespace, settings: Settings, *,
 
 
 def runs_command(args: argparse.Namespace, settings: Settings) -> int:
-    store = Store.open(settings.database_url)
-    try:
+    with Store.open(settings.database_url) as store:
         runs = store.runs(limit=args.limit, job=args.job)
-    finally:
-        store.close()
     if args.format == "json":
         print(json.dumps([{
             "id": r.id, "job": r.job, "trigger": r.trigger, "worker": r.worker,
@@ -176,9 +168,27 @@ def runs_command(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _calendar_note(settings: Settings) -> str:
+    """Which days are off, so a mistyped closure range shows before any rule counts in it."""
+    calendar = settings.calendar.working_calendar()
+    holidays = ("England and Wales bank holidays"
+                if calendar.bank_holidays is BankHolidays.ENGLAND_AND_WALES
+                else "no bank holidays")
+    closures = []
+    for closure in calendar.closures:
+        span = (closure.first.isoformat() if closure.first == closure.last
+                else f"{closure.first.isoformat()} to {closure.last.isoformat()}")
+        weekdays = sum(1 for day in closure.days() if day.weekday() < 5)
+        what = f"{closure.reason} " if closure.reason else ""
+        closures.append(f"{what}{span} ({weekdays} weekday{'' if weekdays == 1 else 's'})")
+    return (f"working days: Monday to Friday less {holidays}"
+            + (f"; closures: {', '.join(closures)}" if closures else "; no closures"))
+
+
 def config_check(args: argparse.Namespace, settings: Settings, *,
-                 clock: Clock = utc_now) -> int:
+                 clock: Clock | None = None) -> int:
     """Check the service config and every file it names; print what the worker would do."""
+    clock = clock or utc_now  # read when called, so a test can set the time
     problems: list[Problem] = []
     notes: list[str] = []
     try:
@@ -213,6 +223,7 @@ def config_check(args: argparse.Namespace, settings: Settings, *,
     if not settings.schedules:
         notes.append("no schedules: `alerting worker` will only deliver and self-check")
     notes.append(f"database: {_safe_url(settings.database_url)}")
+    notes.append(_calendar_note(settings))
     notes.append("notices: " + (f"written to {settings.redirect_to_folder}/ (not sent)"
                                 if settings.redirect_to_folder else
                                 f"sent by {', '.join(sorted(settings.notifiers)) or 'email'}"))

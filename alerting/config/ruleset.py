@@ -25,6 +25,7 @@ from alerting.model.problems import (
     read_yaml,
 )
 from alerting.rules import RULE_TYPES, Rule
+from notifiers import alert_template_keys
 
 
 @dataclass(frozen=True)
@@ -102,7 +103,8 @@ def parse_rule(entry: Any, document: YamlDocument, index: int) -> tuple[Rule | N
         return None, [Problem(document.file, document.line_of((*base, "type")),
                               f"{subject}: {message}")]
     try:
-        return model.model_validate(dict(entry)), []
+        return model.model_validate(dict(entry),
+                                    context={"template_keys": alert_template_keys()}), []
     except ValidationError as exc:
         return None, problems_from_validation(exc, document, base, subject, model)
 

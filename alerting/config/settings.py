@@ -1,4 +1,5 @@
-"""Service settings (`config/service.yaml`): database, rules, recipients, notifiers, delivery.
+"""Service settings (`config/service.yaml`): database, rules, recipients, notifiers, delivery,
+the working-day calendar.
 
 `${ENV_VAR}` anywhere in a value is replaced from the environment, so secrets stay out of
 the file. `CSC_ALERTING_DATABASE_URL` overrides the database for one run.
@@ -16,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from alerting.config.calendar import CalendarSettings
 from alerting.config.schedules import cron_trigger, time_zone
 from alerting.loading.contract import TableKind
 from alerting.model.durations import IntervalField
@@ -59,7 +61,8 @@ class SqlSource(BaseModel):
 
 
 class SourceSettings(BaseModel):
-    """A data source a job loads: a CSV/XLSX file or folder, or a SQL query.
+    """A data source a job loads: a CSV/XLSX file or folder, or a SQL query. `layout` names
+    the YAML layout file of a wide scorecard workbook (measures as rows, periods as columns).
 
     `refresh` is how often it is expected to change; a source unchanged for longer is
     reported to the admin as stale.
@@ -71,12 +74,15 @@ class SourceSettings(BaseModel):
     path: str | None = None
     sql: SqlSource | None = None
     kind: TableKind | None = None
+    layout: str | None = None  # YAML layout of a wide scorecard workbook at `path`
     refresh: IntervalField | None = None
 
     @model_validator(mode="after")
     def _one_place(self) -> SourceSettings:
         if (self.path is None) == (self.sql is None):
             raise ValueError("give exactly one of path (a file or folder) or sql (url, query)")
+        if self.layout is not None and self.path is None:
+            raise ValueError("layout reads a workbook at path; a sql source has none")
         return self
 
 
@@ -169,6 +175,8 @@ class Settings(BaseModel):
     notifiers: dict[str, ChannelOptions] = Field(default_factory=dict)
     delivery: DeliverySettings = Field(default_factory=DeliverySettings)
     timezone: str = "Europe/London"
+    # Working days for `10wd` in rules: bank holidays and the council's closure days.
+    calendar: CalendarSettings = Field(default_factory=CalendarSettings)
     sources: tuple[SourceSettings, ...] = ()
     schedules: tuple[ScheduleSettings, ...] = ()
     worker: WorkerSettings = Field(default_factory=WorkerSettings)

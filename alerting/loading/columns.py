@@ -25,7 +25,6 @@ from alerting.loading.contract import (
     TableKind,
     canonical_header,
     comparator_cell,
-    is_comparator,
     number_cell,
     parse_observation,
     period_cell,
@@ -36,7 +35,7 @@ from alerting.loading.contract import (
 )
 from alerting.loading.sources import CsvBatch, CsvTable, RawRow, csv_row
 from alerting.model.periods import Period
-from alerting.model.records import ObservationRecord
+from alerting.model.records import ObservationRecord, is_comparator
 from alerting.store.batches import ObservationColumns
 from alerting.store.store import RejectedRow
 

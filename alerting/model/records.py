@@ -8,6 +8,15 @@ from datetime import date
 
 from alerting.model.periods import Period
 
+# Comparator columns of the observations contract (any column named comparator_* is one too).
+COMPARATOR_COLUMNS = frozenset({"england", "stat_neighbours", "statistical_neighbours",
+                                "comparator_group", "peer_group", "good_outstanding", "region",
+                                "national"})
+
+
+def is_comparator(column: str) -> bool:
+    return column in COMPARATOR_COLUMNS or column.startswith("comparator_")
+
 
 @dataclass(frozen=True, slots=True)
 class ObservationRecord:

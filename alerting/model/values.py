@@ -6,6 +6,8 @@ import math
 import re
 from datetime import date, datetime
 
+from markupsafe import Markup
+
 # Markers that mean "no value" in published scorecards (DOMAIN.md), plus the Government
 # Statistical Service symbols for suppressed (c), not applicable (z, x) and unavailable (..).
 MISSING_MARKERS = frozenset(
@@ -30,7 +32,6 @@ MISSING_MARKERS = frozenset(
     }
 )
 
-_TAG_RE = re.compile(r"<[^>]*>")
 _NUMBER_RE = re.compile(r"^[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?$")
 
 
@@ -39,7 +40,13 @@ class ValueParseError(ValueError):
 
 
 def strip_html(text: str) -> str:
-    return _TAG_RE.sub(" ", text).replace("&nbsp;", " ").strip()
+    """A cell's text as a browser shows it (scorecards copied from web pages wrap values and
+    markers in tags): tags and comments dropped, entities decoded, each run of whitespace
+    (&nbsp; too) one space. A tag still separates words, so `<p>12</p><p>13</p>` never
+    reads as 1213."""
+    if "<" in text or "&" in text:
+        text = Markup(text.replace("<", " <")).striptags()
+    return " ".join(text.split())
 
 
 def is_missing(raw: object) -> bool:
@@ -81,7 +88,8 @@ def parse_int(raw: object, field: str) -> int | None:
     return int(number)
 
 
-_DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%d/%m/%y", "%d %b %Y", "%d %B %Y")
+_DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%d/%m/%y", "%d %b %Y", "%d %B %Y",
+                 "%d.%m.%Y", "%d-%b-%Y", "%d-%b-%y", "%Y/%m/%d")
 
 
 def parse_date(raw: object, field: str) -> date | None:

@@ -18,6 +18,9 @@ _BARS = "▁▂▃▄▅▆▇█"
 _VALUE = (31, 78, 121)  # dark blue
 _TARGET = (150, 150, 150)
 _LAST = (192, 0, 0)
+_LIMIT = (230, 140, 30)  # SPC process limits
+_MEAN = (90, 90, 90)
+_SPECIAL = (240, 120, 0)  # SPC special-cause points
 _BACKGROUND = (255, 255, 255)
 
 
@@ -39,13 +42,18 @@ def sparkline(values: Sequence[float | None]) -> str:
 
 
 def trend_png(values: Sequence[float | None], targets: Sequence[float | None] = (), *,
-              width: int = 240, height: int = 64) -> bytes | None:
-    """A line chart of the values (and the target as a grey line); None without two values."""
+              limits: tuple[float, float, float] | None = None,
+              flagged: Sequence[bool] = (), width: int = 240,
+              height: int = 64) -> bytes | None:
+    """A line chart of the values (and the target as a grey line); None without two values.
+
+    For an SPC chart, `limits` (lower limit, mean, upper limit) are drawn as dotted lines and
+    the `flagged` points (special causes) are marked in orange."""
     points = [(i, v) for i, v in enumerate(values) if v is not None]
     if len(points) < 2:
         return None
     known_targets = [t for t in targets if t is not None]
-    everything = [v for _, v in points] + known_targets
+    everything = [v for _, v in points] + known_targets + list(limits or ())
     low, high = min(everything), max(everything)
     if math.isclose(low, high):
         low, high = low - 1, high + 1
@@ -61,8 +69,16 @@ def trend_png(values: Sequence[float | None], targets: Sequence[float | None] = 
     target_points = [(i, t) for i, t in enumerate(targets) if t is not None]
     for (i0, t0), (i1, t1) in itertools.pairwise(target_points):
         _line(image, xy(i0, t0), xy(i1, t1), _TARGET, dashed=True)
+    if limits is not None:
+        last = max(len(values) - 1, 1)
+        for level, colour in zip(limits, (_LIMIT, _MEAN, _LIMIT), strict=True):
+            _line(image, xy(0, level), xy(last, level), colour, dashed=True)
     for (i0, v0), (i1, v1) in itertools.pairwise(points):
         _line(image, xy(i0, v0), xy(i1, v1), _VALUE)
+    for i, v in points:
+        if i < len(flagged) and flagged[i]:
+            x, y = xy(i, v)
+            image[max(y - 2, 0):y + 3, max(x - 2, 0):x + 3] = _SPECIAL
     last_x, last_y = xy(*points[-1])
     image[max(last_y - 2, 0):last_y + 3, max(last_x - 2, 0):last_x + 3] = _LAST
     return _png(image)

@@ -23,20 +23,26 @@ from markupsafe import escape
 from alerting.rendering.chart import trend_png
 from alerting.rendering.views import alert_view, count_view, summary_line, timestamp
 from alerting.routing.grouping import NoticeDraft
-from notifiers import ADAPTIVE_CARD, EMAIL, JSON, MESSAGE_CARD, InlineImage, Notice
+from notifiers import (
+    DOCUMENTS,
+    EMAIL,
+    EMAIL_ALERT_TEMPLATES,
+    EMAIL_TEMPLATES,
+    Document,
+    InlineImage,
+    Notice,
+)
 
-NOTICE_TEMPLATES = {
-    "email_subject": "email_subject.txt.j2",
-    "email_text": "email.txt.j2",
-    "email_html": "email.html.j2",
-    "teams": "teams.json.j2",
-    "messagecard": "messagecard.json.j2",
-}
-ALERT_TEMPLATES = {
-    "email_text": "alert.txt.j2",
-    "email_html": "alert.html.j2",
-    "teams": "alert.teams.json.j2",
-}
+# Every template a notice uses, by the `templates:` key that replaces it: the email's own and
+# each declared document's (notifiers/*.py), for the notice and for one alert's part.
+NOTICE_TEMPLATES: dict[str, str] = {
+    **EMAIL_TEMPLATES,
+    **{d.template: d.default_template for d in DOCUMENTS.values()
+       if d.template and d.default_template}}
+ALERT_TEMPLATES: dict[str, str] = {
+    **EMAIL_ALERT_TEMPLATES,
+    **{d.template: d.alert_template for d in DOCUMENTS.values()
+       if d.template and d.alert_template}}
 _MAX_CHARTS = 25
 
 
@@ -55,7 +61,8 @@ def _autoescape(name: str | None) -> bool:
     return name is not None and ".html" in name
 
 
-_NOT_TEXT = {"link", "chart", "partials", "colour", "trend_numbers"}
+_NOT_TEXT = {"link", "chart", "partials", "colour", "trend_numbers", "trend_limits",
+             "trend_flags"}
 
 
 def card_text(value: Any) -> Any:
@@ -139,17 +146,15 @@ class Renderer:
             html = self._render(templates["email_html"], context)
         else:
             text = context["summary"]
-        card = message_card = payload = None
-        if ADAPTIVE_CARD in formats:
-            card = self._fitted(templates["teams"], context, max_bytes, envelope=True)
-        if MESSAGE_CARD in formats:
-            message_card = self._fitted(templates["messagecard"], context, max_bytes,
-                                        envelope=False)
-        if JSON in formats:
-            payload = self._payload(draft, context)
+        unknown = formats - {EMAIL} - set(DOCUMENTS)
+        if unknown:
+            raise TemplateProblem(f"channel {channel!r} asks for {', '.join(sorted(unknown))}, "
+                                  "which no channel module declares")
+        documents = {name: self._document(document, templates, draft, context, max_bytes)
+                     for name, document in DOCUMENTS.items() if name in formats}
         return Notice(id=notice_id, receiver=draft.receiver.name, channel=channel,
                       target=dict(target), subject=subject, text=text, html=html,
-                      images=images, card=card, message_card=message_card, payload=payload,
+                      images=images, documents=documents,
                       created_at=now,
                       metadata={"alerts": len(draft.alerts) + sum(c.count for c in
                                                                    draft.child_counts),
@@ -160,25 +165,37 @@ class Renderer:
         images = []
         for index, view in enumerate(context["alerts"][:_MAX_CHARTS]):
             points = view["trend_numbers"]
-            png = trend_png([p[0] for p in points], [p[1] for p in points]) if points else None
+            png = trend_png([p[0] for p in points], [p[1] for p in points],
+                            limits=view.get("trend_limits"),
+                            flagged=view.get("trend_flags") or ()) if points else None
             if png is not None:
                 cid = f"chart-{index + 1}@csc-alerting"
                 view["chart"] = cid
                 images.append(InlineImage(cid=cid, content=png))
         return tuple(images)
 
-    def _fitted(self, name: str, context: dict[str, Any], max_bytes: int | None, *,
-                envelope: bool) -> dict[str, Any]:
-        """Render a card; when it is too big, show fewer alerts and say 'and N more'."""
+    def _document(self, document: Document, templates: Mapping[str, str], draft: NoticeDraft,
+                  context: dict[str, Any], max_bytes: int | None) -> Any:
+        """One declared document of the notice, from its template (or the alerts payload)."""
+        if document.template is None:
+            return self._payload(draft, context)
+        name = templates[document.template]
+        return self._fitted(name, context, max_bytes if document.fit_to_max_bytes else None,
+                            document)
+
+    def _fitted(self, name: str, context: dict[str, Any], max_bytes: int | None,
+                document: Document) -> Any:
+        """Render a document; when it is too big, show fewer alerts and say 'and N more'."""
         safe = card_text(context)
         total = len(safe["alerts"])
 
-        def build(shown: int) -> tuple[dict[str, Any], int]:
+        def build(shown: int) -> tuple[Any, int]:
             trimmed = {**safe, "alerts": safe["alerts"][:shown], "more": total - shown}
+            if not document.is_json:
+                text = self._render(name, trimmed)
+                return text, len(text.encode("utf-8"))
             card = self._json(name, trimmed)
-            body = ({"type": "message", "attachments": [{
-                "contentType": "application/vnd.microsoft.card.adaptive", "contentUrl": None,
-                "content": card}]} if envelope else card)
+            body = document.envelope(card) if document.envelope else card
             return card, len(json.dumps(body, separators=(",", ":")).encode("utf-8"))
 
         card, size = build(total)

@@ -6,6 +6,7 @@ alerts carry the child id, plan start, time on plan and allocated worker, never 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
@@ -102,6 +103,9 @@ def alert_view(due: DueAlert, rule_titles: Mapping[str, str],
         "trend": [{"period": p.get("label", ""), "value": _format(p.get("value"), unit),
                    "target": _format(p.get("target"), unit)} for p in trend],
         "trend_numbers": [(p.get("value"), p.get("target")) for p in trend],
+        # An SPC finding's process limits and special-cause points, for the chart.
+        "trend_limits": _spc_limits(details),
+        "trend_flags": _spc_flags(details, trend),
         "sparkline": sparkline([p.get("value") for p in trend]),
         "chart": "",  # the cid of the inline chart image, set for email
         "child": None,
@@ -145,3 +149,16 @@ def summary_line(alerts: list[dict[str, Any]], counts: list[dict[str, Any]]) -> 
 
 def timestamp(now: datetime) -> str:
     return now.strftime("%d %b %Y %H:%M %Z").strip()
+
+
+def _spc_limits(details: Mapping[str, Any]) -> tuple[float, float, float] | None:
+    lower, mean, upper = (details.get(k) for k in ("lower_limit", "mean", "upper_limit"))
+    if not all(isinstance(n, int | float) and math.isfinite(n) for n in (lower, mean, upper)):
+        return None
+    return float(lower), float(mean), float(upper)  # type: ignore[arg-type]
+
+
+def _spc_flags(details: Mapping[str, Any], trend: list[Mapping[str, Any]]) -> list[bool]:
+    """Which trend points an SPC finding marks as special causes (matched by period)."""
+    special = {str(h.get("period")) for h in details.get("history") or [] if h.get("signals")}
+    return [str(p.get("period")) in special for p in trend]

@@ -7,19 +7,22 @@ needs editing to add one (see `alerting/rules/__init__.py`).
 
 from __future__ import annotations
 
-import fnmatch
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
-from typing import Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar
 
 import numpy as np
 import numpy.typing as npt
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic_core import PydanticCustomError
 
+from alerting.model.calendar import WorkingCalendar, england_and_wales
 from alerting.model.catalogue import Catalogue, Measure
-from alerting.model.findings import Finding, Severity
+from alerting.model.events import EventFrame
+from alerting.model.fields import OneOrMany, globs_match
+from alerting.model.findings import Finding, Severity, Status
 from alerting.model.frames import CaseFrame, ObservationFrame, RiskFrame
 
 RULE_TYPES: dict[str, type[Rule]] = {}
@@ -40,6 +43,7 @@ class EvaluationData:
     observations: ObservationFrame
     risks: RiskFrame
     cases: CaseFrame
+    events: EventFrame = field(default_factory=lambda: EventFrame.from_records(()))
 
 
 @dataclass(frozen=True)
@@ -47,21 +51,13 @@ class EvaluationContext:
     as_of: date
     rag_scheme: RagScheme = RagScheme.TARGET_WITH_TOLERANCE
     include_all: bool = False  # also report ratings that are not exceptions (--all)
-
-
-def _as_tuple(raw: Any) -> Any:
-    if raw is None:
-        return ()
-    return (raw,) if isinstance(raw, str) else raw
+    # Working days for `10wd` durations: the service's calendar (settings `calendar:`).
+    calendar: WorkingCalendar = field(default_factory=england_and_wales)
 
 
 def _matches(value: str | None, patterns: Sequence[str]) -> bool:
-    if not patterns:
-        return True
-    if value is None:
-        return False
-    folded = value.casefold()
-    return any(fnmatch.fnmatchcase(folded, p.casefold()) for p in patterns)
+    """A selection key left out selects everything."""
+    return not patterns or globs_match(value, patterns)
 
 
 class Selection(BaseModel):
@@ -69,18 +65,13 @@ class Selection(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    measures: tuple[str, ...] = ()
-    tags: tuple[str, ...] = ()
-    service_area: tuple[str, ...] = ()
-    areas: tuple[str, ...] = ()
-    risks: tuple[str, ...] = ()
-    plan_types: tuple[str, ...] = ()
-    teams: tuple[str, ...] = ()
-
-    @field_validator("*", mode="before")
-    @classmethod
-    def _one_or_many(cls, raw: Any) -> Any:
-        return _as_tuple(raw)
+    measures: OneOrMany = ()
+    tags: OneOrMany = ()
+    service_area: OneOrMany = ()
+    areas: OneOrMany = ()
+    risks: OneOrMany = ()
+    plan_types: OneOrMany = ()
+    teams: OneOrMany = ()
 
     def matches_measure(self, measure: Measure) -> bool:
         if not _matches(measure.id, self.measures):
@@ -115,6 +106,23 @@ class Selection(BaseModel):
         return _matches(plan_type, self.plan_types) and _matches(team, self.teams)
 
 
+def _template_key(key: str, info: ValidationInfo) -> str:
+    """A `templates:` key must name a part of a notice some channel renders. Rules know no
+    channels, so the rule loader passes the keys they declare (`template_keys` in the
+    validation context); a rule built without them takes any key."""
+    known: Sequence[str] | None = (info.context or {}).get("template_keys")
+    if known is not None and key not in known:
+        quoted = [repr(k) for k in known]
+        expected = quoted[0] if len(quoted) == 1 else \
+            f"{', '.join(quoted[:-1])} or {quoted[-1]}"
+        raise PydanticCustomError("literal_error", "Input should be {expected}",
+                                  {"expected": expected})
+    return key
+
+
+TemplateKey = Annotated[str, AfterValidator(_template_key)]
+
+
 class Rule(BaseModel):
     """Fields every rule has. Subclasses set `rule_type` and add their own options."""
 
@@ -122,6 +130,14 @@ class Rule(BaseModel):
 
     rule_type: ClassVar[str] = ""
     applies_to: ClassVar[str] = "measures"  # measures | risks | cases
+    # The selection keys this type reads (validate warns that the others narrow nothing), and
+    # the labels whose values its findings take from the data (its `finding_labels(...)`);
+    # None: any label. Route lint works out from these which routes a rule can reach.
+    selected_by: ClassVar[tuple[str, ...]] = ("measures", "tags", "service_area", "areas")
+    data_labels: ClassVar[tuple[str, ...] | None] = ("measure", "area", "service_area")
+    # Does the type rate by the council's RAG scheme (red/amber/green or tolerance bands)?
+    rates_by_scheme: ClassVar[bool] = False
+    reads_comparators: ClassVar[bool] = False  # decides on the observations' comparator figures
 
     id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$", max_length=120)
     type: str
@@ -131,9 +147,9 @@ class Rule(BaseModel):
     labels: Mapping[str, str] = Field(default_factory=dict)
     select: Selection = Field(default_factory=Selection)
     enabled: bool = True
-    # Template files (in config/templates/) for this rule's part of a notice.
-    templates: Mapping[Literal["email_text", "email_html", "teams"], str] = Field(
-        default_factory=dict)
+    # Template files (in config/templates/) for this rule's part of a notice, by the keys the
+    # channels declare (email_text, email_html, teams: notifiers/*.py).
+    templates: Mapping[TemplateKey, str] = Field(default_factory=dict)
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -153,6 +169,22 @@ class Rule(BaseModel):
 
     def evaluate(self, data: EvaluationData, context: EvaluationContext) -> list[Finding]:
         raise NotImplementedError
+
+    def scheme_in_force(self, scheme: RagScheme) -> RagScheme | None:
+        """The RAG scheme this rule rates by under the council's `scheme`, or None if the
+        type does not rate by one."""
+        return scheme if self.rates_by_scheme else None
+
+    def raises(self, scheme: RagScheme) -> Mapping[Status, str | None]:
+        """The statuses this rule reports as exceptions under `scheme`, each with the option
+        without which it never does (None: always possible). `alerting test` uses it to refuse
+        expectations that could never pass; override where a type finds more than a breach."""
+        return {Status.BREACH: None}
+
+    def without_polarity(self) -> tuple[str, str] | None:
+        """If this rule reads the measure's polarity: (what it uses polarity for, what happens
+        to a measure without one), for validate's warning; None when polarity is not needed."""
+        return None
 
     def finding_labels(self, **extra: str | None) -> dict[str, str]:
         """Labels for routing: the rule's own, then what the finding is about."""

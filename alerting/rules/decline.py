@@ -8,6 +8,7 @@ a missing value or an unchanged value breaks the run.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Literal
 
 import numpy as np
@@ -17,7 +18,7 @@ from pydantic import Field, model_validator
 from alerting.model.catalogue import Polarity
 from alerting.model.findings import Finding, Status
 from alerting.model.frames import ObservationFrame
-from alerting.rules.base import EvaluationContext, EvaluationData, Rule
+from alerting.rules.base import EvaluationContext, EvaluationData, RagScheme, Rule
 from alerting.rules.wording import ordinal, period_noun, subject_line
 
 _BAD_SIGN = {Polarity.BIGGER_IS_BETTER: -1.0, Polarity.SMALLER_IS_BETTER: 1.0}
@@ -46,6 +47,15 @@ class DeclineRule(Rule):
             raise ValueError(
                 f"warn_at ({self.warn_at}) must be fewer than periods ({self.periods})")
         return self
+
+    def raises(self, scheme: RagScheme) -> Mapping[Status, str | None]:
+        return {Status.BREACH: None, Status.WARNING: "warn_at"}
+
+    def without_polarity(self) -> tuple[str, str] | None:
+        if self.direction is not None:
+            return None
+        return ("follows polarity",
+                "never counted as declining (set direction: increase or decrease)")
 
     def deterioration(self, polarity: Polarity) -> str | None:
         """Which move counts as worse: 'decrease', 'increase', 'away_from_plan', or None

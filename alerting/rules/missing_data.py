@@ -43,7 +43,8 @@ class MissingDataRule(Rule):
             base_period = frame.period(basis)
             total = base_period.month_index + measure.frequency.months
             expected = month_period(total // 12, total % 12 + 1)
-            if valued is not None and self.grace.after(expected.end) > context.as_of:
+            overdue_from = self.grace.after(expected.end, context.calendar)
+            if valued is not None and overdue_from > context.as_of:
                 continue
             findings.append(self._finding(measure, area, valued, row, expected.end,
                                           data, context))
@@ -89,7 +90,7 @@ class MissingDataRule(Rule):
                      # What `alerting explain` needs to retell the deadline.
                      "latest_value_label": period.label if valued is not None else None,
                      "latest_label": latest_period.label, "expected_label": expected_label,
-                     "overdue_from": self.grace.after(expected_end)},
+                     "overdue_from": self.grace.after(expected_end, context.calendar)},
         )
 
     def _no_data(self, measure: Measure, context: EvaluationContext) -> Finding:

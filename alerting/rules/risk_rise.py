@@ -24,6 +24,8 @@ class RiskRiseRule(Rule):
 
     rule_type = "risk_rise"
     applies_to = "risks"
+    selected_by = ("risks",)
+    data_labels = ("risk", "owner")
 
     type: Literal["risk_rise"]
     only_on_level_change: bool = False

@@ -7,6 +7,7 @@ target is reported as such, never as a breach.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Literal
 
 import numpy as np
@@ -93,14 +94,26 @@ class ToleranceRule(Rule):
     """Rate values against target; fire on the worst band (and amber where asked)."""
 
     rule_type = "tolerance"
+    rates_by_scheme = True
 
     type: Literal["tolerance"]
     include_amber: bool = False
     scheme: RagScheme | None = None  # overrides the council's scheme for this rule only
 
+    def scheme_in_force(self, scheme: RagScheme) -> RagScheme:
+        return self.scheme or scheme
+
+    def raises(self, scheme: RagScheme) -> Mapping[Status, str | None]:
+        if self.scheme_in_force(scheme) is RagScheme.TOLERANCE_BAND:
+            return {Status.WORSE_THAN_TOLERANCE: None, Status.WITHIN_TOLERANCE: "include_amber"}
+        return {Status.RED: None, Status.AMBER: "include_amber"}
+
+    def without_polarity(self) -> tuple[str, str]:
+        return "rates values by polarity", "never rated"
+
     def evaluate(self, data: EvaluationData, context: EvaluationContext) -> list[Finding]:
         frame, catalogue = data.observations, data.catalogue
-        scheme = self.scheme or context.rag_scheme
+        scheme = self.scheme_in_force(context.rag_scheme)
         rows = self.select.latest_rows(frame, catalogue, context.as_of)
         sign, absolute, relative = _measure_columns(frame, catalogue)
         wanted = ~np.isnan(sign[frame.measure[rows]])  # volumes without polarity are not rated

@@ -29,6 +29,7 @@ class Health:
     last_runs: dict[str, RunRecord] = field(default_factory=dict)
     open_alerts: int = 0
     silenced: int = 0
+    inhibited: int = 0
     operations: list[str] = field(default_factory=list)
     outbox: Mapping[str, int] = field(default_factory=dict)
     oldest_waiting: datetime | None = None
@@ -51,6 +52,7 @@ class Health:
                               "ended_at": r.ended_at.isoformat() if r.ended_at else None}
                           for j, r in self.last_runs.items()},
             "open_alerts": self.open_alerts, "silenced": self.silenced,
+            "inhibited": self.inhibited,
             "outbox": dict(self.outbox),
             "oldest_waiting": self.oldest_waiting.isoformat() if self.oldest_waiting else None,
         }
@@ -77,8 +79,9 @@ def check_health(store: Store, settings: Settings, now: datetime,
         else:
             health.open_alerts += 1
             health.silenced += 1 if alert.silenced_by else 0
+            health.inhibited += 1 if alert.inhibited_by and not alert.silenced_by else 0
     health.outbox = store.outbox_counts()
-    health.oldest_waiting = store.oldest_pending()
+    health.oldest_waiting = store.oldest_pending(now)
     return health
 
 
@@ -130,7 +133,8 @@ def health_text(health: Health, zone: Any) -> str:
                      f"{run.exceptions} exceptions, {run.notices_queued} notices")
     if not health.last_runs:
         lines.append("no run has finished yet")
-    lines.append(f"open alerts: {health.open_alerts} ({health.silenced} silenced)")
+    lines.append(f"open alerts: {health.open_alerts} ({health.silenced} silenced, "
+                 f"{health.inhibited} inhibited)")
     waiting = health.outbox.get("pending", 0) + health.outbox.get("sending", 0)
     oldest = f", oldest queued {local(health.oldest_waiting)}" if health.oldest_waiting else ""
     lines.append(f"outbox: {waiting} waiting{oldest}, {health.outbox.get('sent', 0)} sent, "

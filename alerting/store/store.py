@@ -14,12 +14,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from types import MappingProxyType, TracebackType
+from typing import Any, Self
 
 import sqlalchemy as sa
 
 from alerting.model.catalogue import Catalogue
 from alerting.model.clock import Clock, utc_now
+from alerting.model.events import EventFrame, EventKind, EventRecord
 from alerting.model.frames import (
     CaseFrame,
     ObservationFrame,
@@ -36,6 +38,7 @@ from alerting.store.notices import NoticeStore
 from alerting.store.reading import ObservationChunks
 from alerting.store.schema import (
     case_records,
+    child_events,
     measures,
     observation_revisions,
     observations,
@@ -107,6 +110,13 @@ class Store(NoticeStore, ServiceStore, HandlingStore, FiguresStore):
     def close(self) -> None:
         self.engine.dispose()
 
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 traceback: TracebackType | None) -> None:
+        self.close()
+
     @property
     def dialect(self) -> str:
         return self.engine.dialect.name
@@ -154,6 +164,23 @@ class Store(NoticeStore, ServiceStore, HandlingStore, FiguresStore):
         }
         return self._upsert(case_records, ("child_id", "plan_type", "start_date"), [columns],
                             source)
+
+    def save_events(self, records: Sequence[EventRecord], source: str) -> SaveCounts:
+        """Upsert child-level events by (child, kind, episode): a later extract updates an
+        event's end date, team, worker and dates in place; the same extract changes nothing."""
+        columns: Columns = {
+            "child_id": [r.child_id for r in records],
+            "kind": [r.kind.value for r in records],
+            "episode": [r.episode for r in records],
+            "start_date": [r.start_date for r in records],
+            "end_date": [r.end_date for r in records],
+            "team": [r.team for r in records],
+            "locality": [r.locality for r in records],
+            "worker": [r.worker for r in records],
+            "dates": [_json({k: v.isoformat() for k, v in r.dates.items()}) for r in records],
+            "details": [_json(r.details) for r in records],
+        }
+        return self._upsert(child_events, ("child_id", "kind", "episode"), [columns], source)
 
     def _upsert(self, table: sa.Table, key: Sequence[str], batches: Iterable[Columns],
                 source: str, *, revised_by: Sequence[str] = ()) -> SaveCounts:
@@ -306,6 +333,36 @@ class Store(NoticeStore, ServiceStore, HandlingStore, FiguresStore):
             for r in rows
         )
 
+    def event_frame(self, kinds: Iterable[EventKind | str] | None = None) -> EventFrame:
+        """Child-level events of these kinds (all kinds when None) as columns, ordered by
+        child, kind and start date."""
+        query = sa.select(child_events.c.child_id, child_events.c.kind,
+                          child_events.c.start_date, child_events.c.end_date,
+                          child_events.c.team, child_events.c.locality, child_events.c.worker,
+                          child_events.c.dates, child_events.c.details)
+        if kinds is not None:
+            query = query.where(child_events.c.kind.in_([EventKind(k).value for k in kinds]))
+        parsed_dates: dict[str, Mapping[str, date]] = {}  # shared, so read-only
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).all()
+        records = []
+        for r in rows:
+            text = r.dates or "{}"
+            if text not in parsed_dates:
+                parsed_dates[text] = MappingProxyType(
+                    {k: date.fromisoformat(v) for k, v in json.loads(text).items()})
+            records.append(EventRecord(
+                child_id=r.child_id, kind=EventKind(r.kind), start_date=r.start_date,
+                end_date=r.end_date, team=r.team, locality=r.locality, worker=r.worker,
+                dates=parsed_dates[text], details=json.loads(r.details or "{}")))
+        return EventFrame.from_records(records)
+
+    def event_counts(self) -> dict[str, int]:
+        """Stored events per kind."""
+        query = sa.select(child_events.c.kind, sa.func.count()).group_by(child_events.c.kind)
+        with self.engine.connect() as conn:
+            return {kind: int(n) for kind, n in conn.execute(query)}
+
     def revisions(self, measure_id: str, area: str, period_end: date) -> list[dict[str, Any]]:
         query = (sa.select(observation_revisions)
                  .where(observation_revisions.c.measure_id == measure_id,
@@ -322,6 +379,11 @@ class Store(NoticeStore, ServiceStore, HandlingStore, FiguresStore):
         with self.engine.connect() as conn:
             return {name: int(conn.execute(sa.select(sa.func.count()).select_from(t)).scalar_one())
                     for name, t in tables.items()}
+
+
+def _json(values: Mapping[str, Any]) -> str | None:
+    """A small JSON object written the same way every time, so a re-load compares equal."""
+    return json.dumps(dict(values), sort_keys=True, separators=(",", ":")) if values else None
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

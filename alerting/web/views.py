@@ -75,7 +75,9 @@ class AlertView:
             "period": self.period, "started_at": a.started_at.isoformat(),
             "changed_at": a.changed_at.isoformat(), "last_seen_at": a.last_seen_at.isoformat(),
             "resolved_at": a.resolved_at.isoformat() if a.resolved_at else None,
-            "silenced_by": a.silenced_by, "child_level": a.child_level,
+            # Whether another alert inhibits it, not which: that one may name a child.
+            "silenced_by": a.silenced_by, "inhibited": a.inhibited_by is not None,
+            "child_level": a.child_level,
             "handled_by": None if self.handling is None else {
                 "name": self.handling.handled_by, "note": self.handling.note,
                 "set_by": self.handling.set_by, "set_at": self.handling.set_at.isoformat()},

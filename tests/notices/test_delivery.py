@@ -5,6 +5,7 @@ outcomes are recorded together. Real HTTP and SMTP servers on loopback."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -25,6 +26,7 @@ from alerting.config.settings import DeliverySettings
 from alerting.delivery.dispatch import DispatchReport, backoff, dispatch, notifier_factory
 from alerting.store import Store
 from alerting.store.notices import AttemptOutcome
+from alerting.store.schema import notices as notices_table
 from notifiers import Notice
 from tests.conftest import ROOT
 from tests.notices.conftest import messages
@@ -93,6 +95,26 @@ def test_retry_on_5xx_then_delivered(teams_council: Council, httpserver: HTTPSer
     assert attempts[1].attempted_at - attempts[0].attempted_at >= timedelta(seconds=10)
     posted = httpserver.log[-1][0].get_json()
     assert posted["attachments"][0]["contentType"] == "application/vnd.microsoft.card.adaptive"
+
+
+def test_a_notice_queued_in_the_old_form_still_sends(teams_council: Council,
+                                                     httpserver: HTTPServer) -> None:
+    """A card queued before notices carried `documents` (its own `card` key) is posted."""
+    store = teams_council.store
+    entry = teams_entry(store)
+    [row] = [e for e in store.outbox() if e.id == entry]
+    body = json.loads(row.body)
+    card = body["documents"].pop("adaptive_card")
+    old = {**{k: v for k, v in body.items() if k != "documents"},
+           "card": card, "message_card": None, "payload": None}
+    with store.engine.begin() as conn:
+        conn.execute(sa.update(notices_table).where(notices_table.c.id == entry)
+                     .values(body=json.dumps(old)))
+    httpserver.expect_request("/workflows/hook", method="POST").respond_with_data("", 202)
+    report = deliver(teams_council)
+    assert (report.sent, report.dead) == (2, 0)
+    posted = httpserver.log[-1][0].get_json()
+    assert posted["attachments"][0]["content"] == card
 
 
 def test_429_waits_for_retry_after(teams_council: Council, httpserver: HTTPServer) -> None:

@@ -61,3 +61,9 @@ def test_the_teams_card_is_valid_and_sends_nothing(loaded, capsys, tmp_path):
     out = _preview(capsys, "--rule", "significantly-worse-than-target", "--format", "teams")
     validate_card(json.loads(out))
     assert sorted((tmp_path / "notices").iterdir()) == before
+
+
+def test_every_document_a_channel_declares_can_be_previewed(loaded, capsys):
+    """`--format` offers each declared document by its templates: key: messagecard too."""
+    out = _preview(capsys, "--rule", "significantly-worse-than-target", "--format", "messagecard")
+    assert json.loads(out)["@type"] == "MessageCard"

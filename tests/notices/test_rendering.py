@@ -83,10 +83,11 @@ def test_default_card_validates_against_adaptive_card_1_4() -> None:
     notice = render(draft([finding(1), finding(2, child=True)],
                           (ChildCount("cp-over-2y", "Cotswolds Safeguarding",
                                       NotifyReason.FIRST, 4),)), frozenset({ADAPTIVE_CARD}))
-    assert notice.card is not None
-    validate_card(dict(notice.card))
-    assert notice.card["version"] == "1.4"
-    facts = [fact for item in notice.card["body"] if item["type"] == "Container"
+    card = notice.documents.get(ADAPTIVE_CARD)
+    assert card is not None
+    validate_card(dict(card))
+    assert card["version"] == "1.4"
+    facts = [fact for item in card["body"] if item["type"] == "Container"
              for element in item["items"] if element["type"] == "FactSet"
              for fact in element["facts"]]
     titles = {fact["title"]: fact["value"] for fact in facts}
@@ -94,20 +95,19 @@ def test_default_card_validates_against_adaptive_card_1_4() -> None:
     assert titles["Target"] == "85.0% (tolerance relative 5%)"
     assert titles["Child id"] == "C000002"
     assert titles["Allocated worker"] == "Worker 7"
-    assert notice.card["actions"] == [{"type": "Action.OpenUrl", "url":
-                                       "https://intranet.example/d",
-                                       "title": "Open the performance dashboard"}]
+    assert card["actions"] == [{"type": "Action.OpenUrl", "url": "https://intranet.example/d",
+                                "title": "Open the performance dashboard"}]
 
 
 def test_html_in_titles_and_commentary_is_escaped_in_the_card() -> None:
     """Markup from data arrives as inert text (&lt;...) in every card string."""
     notice = render(draft([finding(1, title=EVIL, commentary=EVIL)]),
                     frozenset({ADAPTIVE_CARD, MESSAGE_CARD}))
-    for card in (notice.card, notice.message_card):
+    for card in (notice.documents.get(ADAPTIVE_CARD), notice.documents.get(MESSAGE_CARD)):
         text = json.dumps(card, ensure_ascii=False)
         assert "<script>" not in text and "<img" not in text and "<target>" not in text
         assert "&lt;script&gt;" in text
-    validate_card(dict(notice.card or {}))
+    validate_card(dict(notice.documents.get(ADAPTIVE_CARD) or {}))
 
 
 def test_html_arrives_escaped_at_a_real_teams_endpoint(store, smtp, httpserver: HTTPServer,
@@ -131,7 +131,7 @@ def test_long_digest_is_cut_under_the_size_limit_with_and_n_more() -> None:
     """300 child-level alerts do not fit in 28 KB: the card shows what fits and 'and N more'."""
     notice = render(draft([finding(i, child=True) for i in range(300)]),
                     frozenset({ADAPTIVE_CARD}))
-    card = notice.card or {}
+    card = notice.documents.get(ADAPTIVE_CARD) or {}
     envelope = {"type": "message", "attachments": [{
         "contentType": "application/vnd.microsoft.card.adaptive", "contentUrl": None,
         "content": card}]}
@@ -145,7 +145,8 @@ def test_long_digest_is_cut_under_the_size_limit_with_and_n_more() -> None:
 
 def test_short_digest_is_not_cut() -> None:
     """Under the limit every alert is shown and nothing says 'more'."""
-    card = render(draft([finding(i) for i in range(3)]), frozenset({ADAPTIVE_CARD})).card or {}
+    card = render(draft([finding(i) for i in range(3)]),
+                  frozenset({ADAPTIVE_CARD})).documents.get(ADAPTIVE_CARD) or {}
     assert sum(1 for item in card["body"] if item["type"] == "Container") == 3
     assert "more" not in json.dumps(card)
 
@@ -162,7 +163,7 @@ def test_email_html_escapes_and_text_does_not() -> None:
 
 def test_webhook_payload_lists_alerts_as_data() -> None:
     """The generic webhook gets machine-readable alerts with labels and fingerprints."""
-    payload = render(draft([finding(1)]), frozenset({JSON})).payload or {}
+    payload = render(draft([finding(1)]), frozenset({JSON})).documents.get(JSON) or {}
     [alert] = payload["alerts"]
     assert alert["fingerprint"] == "off-target|m1|Cotswolds"
     assert (alert["status"], alert["reason"], alert["value"]) == ("firing", "first", 63.0)
@@ -200,3 +201,30 @@ def test_sandbox_refuses_unsafe_attribute_access(tmp_path: Path) -> None:
     with pytest.raises(TemplateProblem):
         render(draft([finding(1)], templates={"email_text": "evil.txt.j2"}),
                frozenset({EMAIL}), renderer=renderer)
+
+
+def test_spc_notice_states_the_limits_and_its_chart_draws_them() -> None:
+    """An spc finding's message names the mean, limits and signal; the email's chart draws
+    the limits and marks the special-cause point (it differs from the plain trend chart)."""
+    from alerting.rendering.chart import trend_png
+
+    message = ("Re-referrals (Cotswolds): 28.0% in Aug-26, special cause concern (above the "
+               "upper process limit); mean 22.0%, process limits 16.7% to 27.3%")
+    spc = Finding(
+        rule="spc-concern", rule_type="spc", subject="re-referrals", subject_title="Re-referrals",
+        area="Cotswolds", period=date(2026, 8, 31), period_label="Aug-26",
+        status=Status.BREACH, severity=Severity.MEDIUM, exception=True, message=message,
+        value=28.0, labels={"rule": "spc-concern", "area": "Cotswolds"},
+        details={"unit": "percent", "polarity": "smaller_is_better", "mean": 22.0,
+                 "lower_limit": 16.68, "upper_limit": 27.32,
+                 "history": [{"period": "2026-07-31", "value": 21.0, "signals": []},
+                             {"period": "2026-08-31", "value": 28.0,
+                              "signals": ["outside_limits"]}],
+                 "trend": [{"period": "2026-07-31", "label": "Jul-26", "value": 21.0},
+                           {"period": "2026-08-31", "label": "Aug-26", "value": 28.0}]})
+    notice = render(draft([spc]), frozenset({EMAIL}))
+    assert "mean 22.0%, process limits 16.7% to 27.3%" in notice.text
+    assert notice.images[0].content == trend_png([21.0, 28.0], [None, None],
+                                                 limits=(16.68, 22.0, 27.32),
+                                                 flagged=[False, True])
+    assert notice.images[0].content != trend_png([21.0, 28.0], [None, None])

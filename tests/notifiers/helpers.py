@@ -10,7 +10,7 @@ from typing import Any
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
-from notifiers import InlineImage, Notice
+from notifiers import ADAPTIVE_CARD, JSON, MESSAGE_CARD, InlineImage, Notice
 
 # A 1x1 transparent PNG: small, but a real image for the inline-part checks.
 PNG = bytes.fromhex(
@@ -23,7 +23,8 @@ LEGACY_CARD = {"@type": "MessageCard", "@context": "http://schema.org/extensions
 
 
 def make_notice(**fields: Any) -> Notice:
-    """A fully rendered notice; override any field."""
+    """A fully rendered notice; override any field (card, message_card and payload set the
+    documents of those names; None leaves one out)."""
     values: dict[str, Any] = {
         "id": "5f0c2a9e8b7d4c1aa3e6f1b2c3d4e5f6",
         "receiver": "north-team",
@@ -33,11 +34,13 @@ def make_notice(**fields: Any) -> Notice:
         "text": "Three measures are off target.",
         "html": '<p>Three measures are off target.</p><img src="cid:trend@csc-alerting">',
         "images": (InlineImage("trend@csc-alerting", PNG),),
-        "card": CARD,
-        "message_card": LEGACY_CARD,
-        "payload": {"alerts": [{"rule": "r1", "measure": "m1", "rag": "red"}]},
         "created_at": datetime(2024, 5, 1, 7, 30, tzinfo=UTC),
     }
+    documents = {ADAPTIVE_CARD: fields.pop("card", CARD),
+                 MESSAGE_CARD: fields.pop("message_card", LEGACY_CARD),
+                 JSON: fields.pop("payload", {"alerts": [{"rule": "r1", "measure": "m1",
+                                                          "rag": "red"}]})}
+    values["documents"] = {name: doc for name, doc in documents.items() if doc is not None}
     values.update(fields)
     return Notice(**values)
 

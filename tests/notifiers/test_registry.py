@@ -1,4 +1,5 @@
-"""Every channel registers itself and its config models refuse unknown keys."""
+"""Every channel registers itself, its config models refuse unknown keys, and the documents
+it asks for are declared; notices read back from the outbox in either form."""
 
 from __future__ import annotations
 
@@ -7,20 +8,46 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from notifiers import NOTIFIERS
+from notifiers import DOCUMENTS, EMAIL, NOTIFIERS, Notice
 
-# The smallest valid target of each channel.
-MINIMAL_TARGETS: dict[str, dict[str, Any]] = {
-    "email": {"to": "a@council.example"},
-    "teams": {"url": "https://council.webhook.office.com/x"},
-    "webhook": {"url": "https://tickets.example/api"},
-    "file": {},
-}
+from .helpers import CARD, LEGACY_CARD, make_notice
+
+
+def minimal_target(channel: str) -> dict[str, Any]:
+    """The smallest valid target of a channel: its Target model's example, which gives the
+    required fields and nothing else."""
+    target = NOTIFIERS[channel].Target
+    required = {name for name, field in target.model_fields.items() if field.is_required()}
+    assert set(target.example) == required, channel
+    return dict(target.example)
+
+
+MINIMAL_TARGETS: dict[str, dict[str, Any]] = {channel: minimal_target(channel)
+                                              for channel in NOTIFIERS}
 
 
 def test_all_channels_are_registered() -> None:
     """Importing the package registers email, teams, webhook and file."""
-    assert set(MINIMAL_TARGETS) <= set(NOTIFIERS)
+    assert {"email", "teams", "webhook", "file"} <= set(NOTIFIERS)
+
+
+@pytest.mark.parametrize("channel", sorted(MINIMAL_TARGETS))
+def test_every_document_a_channel_asks_for_is_declared(channel: str) -> None:
+    """`formats` names only EMAIL and documents some channel module declares."""
+    wanted = NOTIFIERS[channel].formats(MINIMAL_TARGETS[channel])
+    assert wanted and wanted <= {EMAIL, *DOCUMENTS}
+
+
+def test_notices_round_trip_and_old_outbox_rows_still_read() -> None:
+    """to_json/from_json keep every document; a row written before `documents` (card,
+    message_card, payload keys) reads as the same documents."""
+    notice = make_notice()
+    assert Notice.from_json(notice.to_json()) == notice
+    old = {k: v for k, v in notice.to_json().items() if k != "documents"}
+    old.update(card=CARD, message_card=LEGACY_CARD, payload=notice.documents["json"])
+    assert Notice.from_json(old).documents == notice.documents
+    assert Notice.from_json({**old, "message_card": None, "payload": None}).documents == {
+        "adaptive_card": CARD}
 
 
 @pytest.mark.parametrize("channel", sorted(MINIMAL_TARGETS))

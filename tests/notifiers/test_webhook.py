@@ -36,7 +36,7 @@ def test_posts_the_payload_with_headers(httpserver: HTTPServer, status: int) -> 
     result = send(notice)
     assert result.ok, result.detail
     (request, _), = httpserver.log
-    assert json.loads(request.get_data()) == notice.payload
+    assert json.loads(request.get_data()) == notice.documents[JSON]
     assert request.headers["Authorization"] == TOKEN
     assert request.headers["Content-Type"] == "application/json"
     assert request.headers["Idempotency-Key"] == notice.id

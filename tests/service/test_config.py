@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -14,6 +14,7 @@ import pytest
 from alerting.cli.main import main
 from alerting.config.schedules import cron_trigger
 from alerting.config.settings import load_settings
+from alerting.model.calendar import england_and_wales
 from alerting.model.problems import Problem, ProblemsFound
 from tests.conftest import ROOT
 
@@ -179,6 +180,83 @@ def test_interval_in_m_hints_min(tmp_path: Path) -> None:
     assert "'5m'" in problem.message
 
 
+# --- the working-day calendar: bank holidays and the council's closure days ---------------
+
+
+def test_calendar_closures_as_days_ranges_and_reasons(tmp_path: Path) -> None:
+    """A bare date, {date, reason} and {from, to, reason} (both ends included)."""
+    config = tmp_path / "service.yaml"
+    config.write_text("calendar:\n"
+                      "  bank_holidays: england_and_wales\n"
+                      "  closures:\n"
+                      "    - 2024-03-04\n"
+                      "    - {date: '2024-04-22', reason: staff training day}\n"
+                      "    - {from: 2024-12-24, to: 2025-01-01, reason: Christmas shutdown}\n",
+                      encoding="utf-8")
+    calendar = load_settings(config).calendar.working_calendar()
+    assert [(c.first, c.last, c.reason) for c in calendar.closures] == [
+        (date(2024, 3, 4), date(2024, 3, 4), ""),
+        (date(2024, 4, 22), date(2024, 4, 22), "staff training day"),
+        (date(2024, 12, 24), date(2025, 1, 1), "Christmas shutdown")]
+    assert calendar.add_working_days(date(2024, 12, 23), 1) == date(2025, 1, 2)
+    assert calendar.add_working_days(date(2024, 3, 1), 1) == date(2024, 3, 5)
+    assert calendar.day_off_reason(date(2024, 4, 22)) == "staff training day"
+
+
+def test_calendar_defaults_to_england_and_wales_bank_holidays(tmp_path: Path) -> None:
+    """No calendar section (or `closures:` left empty): bank holidays only."""
+    config = tmp_path / "service.yaml"
+    config.write_text("authority: Glos\ncalendar:\n  closures:\n", encoding="utf-8")
+    calendar = load_settings(config).calendar.working_calendar()
+    assert calendar == england_and_wales()
+    assert not calendar.is_working_day(date(2022, 9, 19))
+    none = tmp_path / "none.yaml"
+    none.write_text("calendar:\n  bank_holidays: none\n", encoding="utf-8")
+    assert load_settings(none).calendar.working_calendar().is_working_day(date(2022, 9, 19))
+
+
+def test_the_shipped_config_has_the_christmas_shutdown() -> None:
+    """config/service.yaml's example closure loads and shuts 24 Dec 2024 - 1 Jan 2025."""
+    calendar = load_settings(ROOT / "config" / "service.yaml").calendar.working_calendar()
+    assert calendar.day_off_reason(date(2024, 12, 27)) == "Christmas shutdown"
+    assert calendar.is_working_day(date(2025, 1, 2))
+
+
+@pytest.mark.parametrize(("closures", "line", "expected"), [
+    ("    - 2024-12-32\n", 4, "2024-12-32 is not a real date"),
+    ("    - {from: 2024-12-24}\n", 4,
+     "setting: calendar.closures[0] needs date (one day), or both from and to (a range)"),
+    ("    - 2024-03-04\n    - {from: 2024-12-24, to: 2024-12-20, reason: Christmas}\n", 5,
+     "setting: calendar.closures[1] ends (to: 2024-12-20) before it starts "
+     "(from: 2024-12-24)"),
+    ("    - {date: 2024-03-04, from: 2024-03-01, to: 2024-03-05}\n", 4,
+     "setting: calendar.closures[0] give either date (one day) or from and to (a range), "
+     "not both"),
+    ("    - {from: 2024-12-24, to: soon}\n", 4,
+     "setting: calendar.closures[0].to must be a date like 2024-12-27, got 'soon'"),
+    ("    - 20241224\n", 4,
+     "setting: calendar.closures[0] must be a date like 2024-12-27, or {date: ..., reason: "
+     "...}, or {from: ..., to: ..., reason: ...}, got 20241224"),
+    ("    - {from: 2024-12-24, until: 2025-01-01}\n", 4,
+     "setting: unknown field 'calendar.closures[0].until'"),
+])
+def test_bad_closures_are_named_by_file_line_and_field(tmp_path: Path, closures: str,
+                                                       line: int, expected: str) -> None:
+    """A closure that is not a date or range is reported on its own line, with its field."""
+    problem = only_problem(tmp_path, "calendar:\n  bank_holidays: england_and_wales\n"
+                                     "  closures:\n" + closures)
+    assert problem.line == line
+    assert expected in problem.message, problem.message
+
+
+def test_unknown_bank_holidays_are_refused(tmp_path: Path) -> None:
+    """bank_holidays takes england_and_wales or none."""
+    problem = only_problem(tmp_path, "calendar:\n  bank_holidays: scotland\n")
+    assert problem.line == 2
+    assert problem.message == ("setting: calendar.bank_holidays must be 'england_and_wales' "
+                               "or 'none', got 'scotland'")
+
+
 def test_missing_environment_variable_names_it_and_its_line(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """An unset ${VAR} without a default names the variable and the line that uses it."""
@@ -258,6 +336,8 @@ def test_config_check_passes_on_the_shipped_config(
     assert " 07:00:00 " in child_checks
     assert "OK: config, " in out
     assert "2 schedule(s)" in out
+    assert ("working days: Monday to Friday less England and Wales bank holidays; closures: "
+            "Christmas shutdown 2024-12-24 to 2025-01-01 (7 weekdays)") in out
 
 
 def test_config_check_refuses_an_admin_who_is_not_a_receiver(

@@ -56,6 +56,8 @@ def browser(user: str | None, *, javascript: bool = False, width: int = 1280,
                               options=options)
     try:
         driver.set_page_load_timeout(30)
+        # After a click that submits a form, wait for the next page's elements to appear.
+        driver.implicitly_wait(5)
         # The page area itself is width x height (a headless window's size includes none
         # of a browser's bars, but Chromium still keeps some height for them).
         driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {

@@ -33,6 +33,16 @@ def _by(driver: Any, css: str) -> Any:
     return driver.find_element(By.CSS_SELECTOR, css)
 
 
+def _go(driver: Any, element: Any) -> None:
+    """Click a link or submit button and wait until the next page has replaced this one."""
+    from selenium.webdriver.support.expected_conditions import staleness_of
+    from selenium.webdriver.support.wait import WebDriverWait
+
+    page = driver.find_element("tag name", "html")
+    element.click()
+    WebDriverWait(driver, 15).until(staleness_of(page))
+
+
 def _all(driver: Any, css: str) -> list[Any]:
     from selenium.webdriver.common.by import By
 
@@ -50,14 +60,14 @@ def test_a_manager_marks_a_childs_alert_as_being_handled(served: Served, as_user
     assert child_ids(driver.page_source) <= team_children()["Stroud Safeguarding"]
     link = next(a for a in _all(driver, "td a") if "cp-over-2y" in a.get_attribute("href")
                 and "Stroud" in a.get_attribute("href"))
-    link.click()
+    _go(driver, link)
     assert _by(driver, "h1").text.startswith("Children on a child protection plan")
     assert _by(driver, ".caption").text == "Stroud Safeguarding"
     handled_by = _by(driver, "#handled_by")
     handled_by.clear()
     handled_by.send_keys("Sam Patel")
     _by(driver, "#note").send_keys("Review conference on 14 October")
-    _by(driver, "button[value='set']").click()
+    _go(driver, _by(driver, "button[value='set']"))
     summary = _by(driver, ".summary").text
     assert "Sam Patel: Review conference on 14 October" in summary
     assert f"set by {STROUD}" in summary
@@ -72,20 +82,20 @@ def test_a_performance_lead_adds_and_ends_a_silence(served: Served, as_user: Any
     driver.get(served.url + "/silences")
     _by(driver, "#rule").send_keys("three-period-decline")
     _by(driver, "#reason").send_keys("Recording backlog in Cotswolds")
-    _by(driver, "form.panel button[type='submit']").click()
+    _go(driver, _by(driver, "form.panel button[type='submit']"))
     error = _by(driver, ".error-summary")
     assert error.get_attribute("role") == "alert"
     assert "Enter when the silence ends" in error.text
     assert _by(driver, "#rule").get_attribute("value") == "three-period-decline"
     _by(driver, "#until").send_keys("2w")
-    _by(driver, "form.panel button[type='submit']").click()
+    _go(driver, _by(driver, "form.panel button[type='submit']"))
     banner = _by(driver, ".notice-banner").text
     assert banner.startswith("Silence ") and banner.endswith(" added.")
     silence_id = banner.split()[1]
     row = next(r for r in _all(driver, "tbody tr") if "Recording backlog" in r.text)
     assert "rule = three-period-decline" in row.text and LEAD in row.text
     assert "ACTIVE" in row.text.upper()
-    _by(driver, f"form[action$='/silences/{silence_id}/expire'] button").click()
+    _go(driver, _by(driver, f"form[action$='/silences/{silence_id}/expire'] button"))
     row = next(r for r in _all(driver, "tbody tr") if "Recording backlog" in r.text)
     assert "ENDED" in row.text.upper()
 
@@ -98,8 +108,8 @@ def test_an_administrator_sends_a_dead_notice_again(served: Served, as_user: Any
     box = _by(driver, f"input[name='id'][value='{served.dead_id}']")
     label = _by(driver, f"label[for='retry-{served.dead_id}']")
     assert "Retry notice to stroud-safeguarding-manager" in label.get_attribute("textContent")
-    box.click()
-    _by(driver, "form button[type='submit']").click()
+    box.click()  # a checkbox: the page stays
+    _go(driver, _by(driver, "form button[type='submit']"))
     assert "queued again and sent" in _by(driver, ".notice-banner").text
     entry = next(e for e in served.store.outbox() if e.id == served.dead_id)
     assert entry.status == "sent"
@@ -114,14 +124,14 @@ def test_a_viewer_sees_counts_a_trend_chart_and_why_it_fired(served: Served,
     assert child_ids(driver.page_source) == set()
     link = next(a for a in _all(driver, "td a")
                 if "significantly-worse-than-target" in a.get_attribute("href"))
-    link.click()
+    _go(driver, link)
     chart = _by(driver, "svg.chart")
     assert chart.get_attribute("role") == "img"
     assert "Trend of" in _by(driver, "svg.chart title").get_attribute("textContent")
     headings = [h.text for h in _all(driver, "h2")]
     assert "Trend" in headings and "Why it fired" in headings
     assert "FIRED" in driver.page_source
-    assert _all(driver, "#handled_by") == []  # a viewer cannot take an alert
+    assert 'id="handled_by"' not in driver.page_source  # a viewer cannot take an alert
     driver.get(served.url + "/alerts")
     assert child_ids(driver.page_source) == set()
     assert "Children's alerts you see as counts" in driver.page_source
@@ -157,7 +167,7 @@ def test_without_signing_in_the_browser_is_asked_to_sign_in(served: Served,
     driver.get(served.url + "/alerts")
     assert _by(driver, "h1").text == "Sign in to see this page"
     assert child_ids(driver.page_source) == set()
-    assert _all(driver, "nav.nav") == []
+    assert 'class="nav' not in driver.page_source
 
 
 def test_another_teams_childs_alert_is_not_found(served: Served, as_user: Any) -> None:

@@ -1,7 +1,9 @@
 """One measure's history as an inline SVG chart: values, target, tolerance band, alerts.
 
 Plain SVG, no script and nothing fetched, so the backtest report is one self-contained file
-that opens in any browser and can be emailed.
+that opens in any browser and can be emailed. The SVG is built in code, so every text in it
+(titles, labels, numbers, dates) goes through markupsafe's escape; the chart is returned as
+`Markup` for the page's autoescaping template to embed as is.
 """
 
 from __future__ import annotations
@@ -11,9 +13,12 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from html import escape
+
+from markupsafe import Markup, escape
 
 from alerting.model.catalogue import Measure, Polarity
+from alerting.rules import RagScheme
+from alerting.rules import tolerance as tolerance_rule
 
 WIDTH, HEIGHT = 720, 220
 LEFT, RIGHT, TOP, BOTTOM = 56, 16, 16, 36
@@ -35,18 +40,15 @@ class Markers:
     style: str  # "fired" (filled) or "before" (hollow)
 
 
-def band_edges(measure: Measure | None, target: float | None) -> tuple[float, float] | None:
-    """The edges of the tolerance band around a target: (low, high) of 'within tolerance'."""
-    if measure is None or target is None or measure.tolerance is None:
+def band_edges(measure: Measure | None, target: float | None,
+               scheme: RagScheme) -> tuple[float, float] | None:
+    """The tolerance band around a target exactly as the tolerance rule draws it under the
+    scheme it rates by; none for a measure the rule does not rate (no polarity)."""
+    if measure is None or target is None or measure.tolerance is None \
+            or measure.polarity is Polarity.NONE:
         return None
-    amount = measure.tolerance.amount(target)
-    if measure.polarity is Polarity.BIGGER_IS_BETTER:
-        return (target - amount, target)
-    if measure.polarity is Polarity.SMALLER_IS_BETTER:
-        return (target, target + amount)
-    if measure.polarity is Polarity.PLAN_IS_BEST:
-        return (target - amount, target + amount)
-    return None
+    return tolerance_rule.band_edges(measure.polarity, scheme, target,
+                                     measure.tolerance.amount(target))
 
 
 def value_at(points: Sequence[Point], as_of: date) -> tuple[date, float] | None:
@@ -79,28 +81,33 @@ def _number(value: float) -> str:
 
 @dataclass(frozen=True)
 class Band:
-    """A tolerance band to shade: the catalogue's measure and the targets it applies to."""
+    """A tolerance band to shade: the catalogue's measure, the targets it applies to and the
+    RAG scheme the rule rates by (its own `scheme:` or the council's `rag_scheme`)."""
 
     label: str
     measure: Measure | None
     points: Sequence[Point]
+    scheme: RagScheme = RagScheme.TARGET_WITH_TOLERANCE
+
+    def edges(self, target: float | None) -> tuple[float, float] | None:
+        return band_edges(self.measure, target, self.scheme)
 
 
 def series_chart(title: str, points: Sequence[Point], bands: Sequence[Band],
-                 markers: Sequence[Markers]) -> str:
+                 markers: Sequence[Markers]) -> Markup:
     """An SVG chart of one series. Each period's target and band are drawn across that
     period's slot on the time axis, so a target given only for the last period shows too."""
     valued = [p for p in points if p.value is not None]
     if not valued:
-        return f"<p>{escape(title)}: no values stored.</p>"
-    edges = [e for band in bands for p in band.points if (e := band_edges(band.measure, p.target))]
+        return Markup(f"<p>{escape(title)}: no values stored.</p>")
+    edges = [e for band in bands for p in band.points if (e := band.edges(p.target))]
     numbers = [p.value for p in valued if p.value is not None]
     numbers += [p.target for band in bands for p in band.points if p.target is not None]
     numbers += [v for edge in edges for v in edge]
     slots = _slots([p.period_end for p in points])
     scale = _Scale(slots[0][0], slots[-1][1], min(numbers), max(numbers))
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{HEIGHT}" '
-             f'viewBox="0 0 {WIDTH} {HEIGHT}" role="img"><title>{escape(title)}</title>',
+             f'viewBox="0 0 {WIDTH} {HEIGHT}" role="img">{_title(title)}',
              f'<rect x="{LEFT}" y="{TOP}" width="{WIDTH - LEFT - RIGHT}" '
              f'height="{HEIGHT - TOP - BOTTOM}" fill="#fafafa" stroke="#ddd"/>']
     for index, band in enumerate(bands):
@@ -111,13 +118,18 @@ def series_chart(title: str, points: Sequence[Point], bands: Sequence[Band],
     for p in valued:
         assert p.value is not None
         parts.append(f'<circle cx="{scale.x(p.period_end):.1f}" cy="{scale.y(p.value):.1f}" '
-                     f'r="2.5" fill="#1a237e"><title>{p.period_end.isoformat()}: '
-                     f'{_number(p.value)}</title></circle>')
+                     f'r="2.5" fill="#1a237e">'
+                     f'{_title(f"{p.period_end.isoformat()}: {_number(p.value)}")}</circle>')
     for marker in markers:
         parts.extend(_markers(points, marker, scale))
     parts.extend(_axes(scale, (points[0].period_end, points[-1].period_end), numbers))
     parts.append("</svg>")
-    return "".join(parts)
+    return Markup("".join(parts))
+
+
+def _title(text: str) -> str:
+    """A tooltip: the one way text gets into the chart's shapes, escaped."""
+    return f"<title>{escape(text)}</title>"
 
 
 def _slots(days: Sequence[date]) -> list[tuple[date, date]]:
@@ -154,7 +166,7 @@ def _band(band: Band, slots: Sequence[tuple[date, date]], scale: _Scale,
     shapes = []
     label = f"{band.label} tolerance band" if band.label else "tolerance band"
     for point, (left, right) in zip(band.points, slots, strict=True):
-        edge = band_edges(band.measure, point.target)
+        edge = band.edges(point.target)
         if edge is None:
             continue
         x1, x2 = scale.x(left), scale.x(right)
@@ -163,8 +175,7 @@ def _band(band: Band, slots: Sequence[tuple[date, date]], scale: _Scale,
         shapes.append(f'<rect x="{x1:.1f}" y="{y_high:.1f}" width="{max(x2 - x1, 1):.1f}" '
                       f'height="{max(y_low - y_high, 0.5):.1f}" '
                       f'fill="{_BAND_COLOURS[index % 2]}" fill-opacity="{opacity}">'
-                      f'<title>{escape(label)} {_number(edge[0])} to {_number(edge[1])}</title>'
-                      f'</rect>')
+                      f'{_title(f"{label} {_number(edge[0])} to {_number(edge[1])}")}</rect>')
     return shapes
 
 
@@ -178,8 +189,8 @@ def _targets(band: Band, slots: Sequence[tuple[date, date]], scale: _Scale,
         y = scale.y(point.target)
         shapes.append(f'<line x1="{scale.x(left):.1f}" y1="{y:.1f}" x2="{scale.x(right):.1f}" '
                       f'y2="{y:.1f}" stroke="{_TARGET_COLOURS[index % 2]}" stroke-width="1.6" '
-                      f'stroke-dasharray="6 3"><title>{escape(band.label or "")} target '
-                      f'{_number(point.target)}</title></line>')
+                      f'stroke-dasharray="6 3">'
+                      f'{_title(f"{band.label} target {_number(point.target)}")}</line>')
     return shapes
 
 
@@ -193,9 +204,9 @@ def _markers(points: Sequence[Point], marker: Markers, scale: _Scale) -> list[st
         fill = 'fill="#c62828"' if marker.style == "fired" else \
             'fill="none" stroke="#555" stroke-width="1.5"'
         radius = 5 if marker.style == "fired" else 7
+        tooltip = f"{marker.label}: firing as of {as_of.isoformat()} ({_number(value)})"
         shapes.append(f'<circle cx="{scale.x(period_end):.1f}" cy="{scale.y(value):.1f}" '
-                      f'r="{radius}" {fill}><title>{escape(marker.label)}: firing as of '
-                      f'{as_of.isoformat()} ({_number(value)})</title></circle>')
+                      f'r="{radius}" {fill}>{_title(tooltip)}</circle>')
     return shapes
 
 

@@ -1,137 +1,157 @@
-"""A backtest as one self-contained HTML file: summary, episodes, notices, a chart per measure."""
+"""A backtest as one self-contained HTML file: summary, episodes, notices, a chart per measure.
+
+The page is the template `templates/backtest.html.j2`, autoescaped: this module gathers what
+it shows (tables of text and numbers, and the charts, which chart.py escapes as it builds
+them), never HTML.
+"""
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date
-from html import escape
+from functools import cache
+from typing import Any
 
+import jinja2
 import numpy as np
+from markupsafe import Markup
 
 from alerting.authoring.backtest.chart import Band, Markers, Point, series_chart
 from alerting.authoring.backtest.replay import Backtest, Comparison, Episode
 from alerting.authoring.backtest.report import CAVEAT, ended, notice_changes, started, worst
+from alerting.config.ruleset import RuleSet
 from alerting.model.catalogue import Catalogue
 from alerting.model.frames import ObservationFrame
+from alerting.rules import RagScheme
 
 MAX_CHARTS = 60
 
-_STYLE = """
-body { font-family: system-ui, sans-serif; margin: 2em; color: #222; max-width: 1100px; }
-table { border-collapse: collapse; margin: 0.5em 0 1.5em; font-size: 14px; }
-th, td { border-bottom: 1px solid #ddd; padding: 4px 10px; text-align: left; }
-th { background: #f0f0f0; } td.n { text-align: right; }
-.added { color: #b71c1c; } .removed { color: #1b5e20; }
-figure { margin: 1em 0 2em; } figcaption { font-weight: 600; margin-bottom: 4px; }
-.key span { margin-right: 1.5em; } .muted { color: #666; }
-"""
 
-_KEY = ('<p class="key muted"><span>— value</span><span>- - target</span>'
-        '<span>shaded: tolerance band</span><span>● red: alert firing at that run</span>'
-        '{extra}</p>')
+@dataclass(frozen=True)
+class Schemes:
+    """The RAG scheme each rule rates by (its own `scheme:` or the council's `rag_scheme`), so
+    a chart shades the band the rule that alerted on its series used."""
 
+    council: RagScheme = RagScheme.TARGET_WITH_TOLERANCE
+    by_rule: Mapping[str, RagScheme] = field(default_factory=dict)
 
-def _page(title: str, body: list[str]) -> str:
-    return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-            f"<title>{escape(title)}</title><style>{_STYLE}</style></head><body>"
-            f"<h1>{escape(title)}</h1>" + "\n".join(body) + "</body></html>\n")
+    @classmethod
+    def of(cls, ruleset: RuleSet, council: RagScheme) -> Schemes:
+        return cls(council, {rule.id: scheme for rule in ruleset.rules
+                             if (scheme := rule.scheme_in_force(council)) is not None})
 
-
-def _table(header: Sequence[str], rows: Sequence[Sequence[str | int]], css: str = "") -> str:
-    if not rows:
-        return "<p>None.</p>"
-    head = "".join(f"<th>{escape(h)}</th>" for h in header)
-    body = "".join(
-        "<tr>" + "".join(f'<td class="n">{c}</td>' if isinstance(c, int)
-                         else f"<td>{escape(c)}</td>" for c in row) + "</tr>"
-        for row in rows)
-    return f'<table class="{css}"><tr>{head}</tr>{body}</table>'
+    def of_series(self, episodes: Sequence[Episode]) -> RagScheme:
+        """The scheme of the first rule (in episode order) that alerted on a series."""
+        return next((self.by_rule[e.rule] for e in episodes if e.rule in self.by_rule),
+                    self.council)
 
 
-def _episode_rows(episodes: Sequence[Episode]) -> list[list[str | int]]:
-    return [[e.rule, e.subject_title, e.area or "-", started(e), ended(e), len(e.firing),
-             worst(e)] for e in episodes]
+@dataclass(frozen=True)
+class _Table:
+    heading: str
+    header: Sequence[str]
+    rows: Sequence[Sequence[str | int]]
+    css: str = ""
+
+
+@dataclass(frozen=True)
+class _Failures:
+    when: str  # "", " before the change", " after the change"
+    counts: Sequence[tuple[str, str, int]]
+
+
+@dataclass(frozen=True)
+class _Figure:
+    caption: str
+    chart: Markup
+
+
+@cache
+def _templates() -> jinja2.Environment:
+    # Our own templates (not users'), so no sandbox; autoescape on for everything.
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("alerting.authoring.backtest", "templates"),
+        autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True,
+        lstrip_blocks=True)
+
+
+def _page(title: str, dates: Sequence[date], rules: str, **parts: Any) -> str:
+    page = _templates().get_template("backtest.html.j2")
+    return page.render(title=title, dates=dates, caveat=CAVEAT, rules=rules, **parts) + "\n"
 
 
 _HEADER = ("Rule", "Subject", "Area", "Started", "Ended", "Runs firing", "Worst")
 
 
-def _failures(result: Backtest, side: str) -> str:
-    if not result.failures:
-        return ""
-    items = "".join(f"<li>{escape(rule)}: {escape(error)} (at {n} as-of dates)</li>"
-                    for rule, error, n in result.failure_counts())
-    return f"<h2>Rules that failed{escape(side)}</h2><ul>{items}</ul>"
+def _episodes(heading: str, episodes: Sequence[Episode], css: str = "") -> _Table:
+    rows: list[list[str | int]] = [
+        [e.rule, e.subject_title, e.area or "-", started(e), ended(e), len(e.firing), worst(e)]
+        for e in episodes]
+    return _Table(f"{heading} ({len(episodes)})", _HEADER, rows, css)
 
 
-def _span(dates: Sequence[date]) -> str:
-    if not dates:
-        return "<p>No as-of dates in range.</p>"
-    return (f"<p>{len(dates)} as-of dates, {dates[0].isoformat()} to "
-            f"{dates[-1].isoformat()}. {escape(CAVEAT)}</p>")
+def _not_drawn(series: Sequence[object]) -> int:
+    return max(len(series) - MAX_CHARTS, 0)
 
 
 def backtest_html(result: Backtest, frame: ObservationFrame, catalogue: Catalogue,
-                  rules_name: str) -> str:
+                  rules_name: str, schemes: Schemes | None = None) -> str:
+    schemes = schemes or Schemes()
     count = Counter(e.rule for e in result.episodes)
-    body = [_span(result.as_of_dates), f"<p>Rules: {escape(rules_name)}</p>",
-            _failures(result, ""),
-            "<h2>Episodes per rule</h2>",
-            _table(("Rule", "Episodes"), [[rule, n] for rule, n in sorted(count.items())]),
-            "<h2>Notices per receiver</h2>",
-            _table(("Receiver", "Notices"), [[n, c] for n, c in result.notices.items()]),
-            f"<h2>Episodes ({len(result.episodes)})</h2>",
-            _table(_HEADER, _episode_rows(result.episodes))]
-    series = _series(result.episodes)
-    body.append("<h2>Measures that alerted</h2>" + _KEY.format(extra=""))
-    for (measure_id, area), episodes in list(series.items())[:MAX_CHARTS]:
+    tables = [
+        _Table("Episodes per rule", ("Rule", "Episodes"),
+               [[rule, n] for rule, n in sorted(count.items())]),
+        _Table("Notices per receiver", ("Receiver", "Notices"),
+               [[n, c] for n, c in result.notices.items()]),
+        _episodes("Episodes", result.episodes)]
+    series = list(_series(result.episodes).items())
+    figures = []
+    for (measure_id, area), episodes in series[:MAX_CHARTS]:
         fired = tuple(sorted({d for e in episodes for d in e.firing}))
-        body.append(measure_figure(frame, catalogue, catalogue, measure_id, area,
-                            [Markers("alert", fired, "fired")], result.as_of_dates))
-    body.append(_more(len(series)))
-    return _page("Backtest report", body)
+        figures.append(_figure(frame, catalogue, catalogue, measure_id, area,
+                               [Markers("alert", fired, "fired")], result.as_of_dates,
+                               schemes.of_series(episodes)))
+    return _page("Backtest report", result.as_of_dates, f"Rules: {rules_name}",
+                 failures=[_Failures("", result.failure_counts())], tables=tables,
+                 charts_heading="Measures that alerted", comparison=False, figures=figures,
+                 not_drawn=_not_drawn(series))
 
 
 def comparison_html(comparison: Comparison, frame: ObservationFrame, before: Catalogue,
-                    after: Catalogue, before_name: str, after_name: str) -> str:
+                    after: Catalogue, before_name: str, after_name: str,
+                    before_schemes: Schemes | None = None,
+                    after_schemes: Schemes | None = None) -> str:
+    before_schemes, after_schemes = before_schemes or Schemes(), after_schemes or Schemes()
     notices: list[list[str | int]] = [[name, b, a, f"{a - b:+d}"]
                                        for name, b, a in notice_changes(comparison)]
     changed: list[list[str | int]] = [[new.rule, new.subject_title, new.area or "-",
                 f"{started(old)} to {ended(old)}", f"{started(new)} to {ended(new)}"]
                for old, new in comparison.changed]
-    body = [_span(comparison.after.as_of_dates),
-            f"<p>Before: {escape(before_name)}. After: {escape(after_name)}.</p>",
-            _failures(comparison.before, " before the change"),
-            _failures(comparison.after, " after the change"),
-            "<h2>Notices per receiver</h2>",
-            _table(("Receiver", "Before", "After", "Change"), notices),
-            f"<h2>Episodes added ({len(comparison.added)})</h2>",
-            _table(_HEADER, _episode_rows(comparison.added), "added"),
-            f"<h2>Episodes removed ({len(comparison.removed)})</h2>",
-            _table(_HEADER, _episode_rows(comparison.removed), "removed"),
-            f"<h2>Episodes changed ({len(comparison.changed)})</h2>",
-            _table(("Rule", "Subject", "Area", "Before", "After"), changed)]
+    tables = [
+        _Table("Notices per receiver", ("Receiver", "Before", "After", "Change"), notices),
+        _episodes("Episodes added", comparison.added, "added"),
+        _episodes("Episodes removed", comparison.removed, "removed"),
+        _Table(f"Episodes changed ({len(comparison.changed)})",
+               ("Rule", "Subject", "Area", "Before", "After"), changed)]
     touched = [*comparison.added, *comparison.removed,
                *(e for pair in comparison.changed for e in pair)]
-    series = _series(touched)
-    body.append("<h2>Measures the change affects</h2>" + _KEY.format(
-        extra="<span>○ firing before the change</span><span>orange band and green "
-              "target: before; blue band and purple target: after</span>"))
-    for measure_id, area in list(series)[:MAX_CHARTS]:
+    series = list(_series(touched).items())
+    figures = []
+    for (measure_id, area), episodes in series[:MAX_CHARTS]:
         markers = [
             Markers("before", _firing(comparison.before.episodes, measure_id, area), "before"),
             Markers("after", _firing(comparison.after.episodes, measure_id, area), "fired")]
-        body.append(measure_figure(frame, before, after, measure_id, area, markers,
-                            comparison.after.as_of_dates))
-    body.append(_more(len(series)))
-    return _page("Backtest comparison", body)
-
-
-def _more(total: int) -> str:
-    if total > MAX_CHARTS:
-        return f"<p class=\"muted\">…and {total - MAX_CHARTS} more measures not drawn.</p>"
-    return ""
+        figures.append(_figure(frame, before, after, measure_id, area, markers,
+                               comparison.after.as_of_dates, after_schemes.of_series(episodes),
+                               before_schemes.of_series(episodes)))
+    return _page("Backtest comparison", comparison.after.as_of_dates,
+                 f"Before: {before_name}. After: {after_name}.",
+                 failures=[_Failures(" before the change", comparison.before.failure_counts()),
+                           _Failures(" after the change", comparison.after.failure_counts())],
+                 tables=tables, charts_heading="Measures the change affects", comparison=True,
+                 figures=figures, not_drawn=_not_drawn(series))
 
 
 def _series(episodes: Sequence[Episode]) -> dict[tuple[str, str], list[Episode]]:
@@ -148,20 +168,33 @@ def _firing(episodes: Sequence[Episode], measure_id: str, area: str) -> tuple[da
                          for d in e.firing}))
 
 
-def measure_figure(frame: ObservationFrame, before: Catalogue, after: Catalogue, measure_id: str,
-            area: str, markers: list[Markers], dates: Sequence[date]) -> str:
-    """A chart of one series; with two catalogues, each one's targets and band."""
+def _figure(frame: ObservationFrame, before: Catalogue, after: Catalogue, measure_id: str,
+            area: str, markers: list[Markers], dates: Sequence[date], scheme: RagScheme,
+            before_scheme: RagScheme | None = None) -> _Figure:
+    """A chart of one series; with two catalogues, each one's targets and band. The band is
+    the one the rule rates by under `scheme` (`before_scheme` for the catalogue before)."""
     until = dates[-1] if dates else None
     points = series_points(frame, after, measure_id, area, until)
     if before is after:
-        bands = [Band("", after.get(measure_id), points)]
+        bands = [Band("", after.get(measure_id), points, scheme)]
     else:
         bands = [Band("before", before.get(measure_id),
-                      series_points(frame, before, measure_id, area, until)),
-                 Band("after", after.get(measure_id), points)]
+                      series_points(frame, before, measure_id, area, until),
+                      before_scheme or scheme),
+                 Band("after", after.get(measure_id), points, scheme)]
     title = f"{after.get(measure_id).display_title} — {area}"
-    chart = series_chart(title, points, bands, markers)
-    return f"<figure><figcaption>{escape(title)}</figcaption>{chart}</figure>"
+    return _Figure(title, series_chart(title, points, bands, markers))
+
+
+def measure_figure(frame: ObservationFrame, before: Catalogue, after: Catalogue, measure_id: str,
+                   area: str, markers: list[Markers], dates: Sequence[date],
+                   scheme: RagScheme = RagScheme.TARGET_WITH_TOLERANCE,
+                   before_scheme: RagScheme | None = None) -> Markup:
+    """One series' figure (caption and chart) as the page shows it."""
+    figure = _figure(frame, before, after, measure_id, area, markers, dates, scheme,
+                     before_scheme)
+    parts: Any = _templates().get_template("parts.html.j2").module  # its macros
+    return Markup(parts.figure(figure))
 
 
 def series_points(frame: ObservationFrame, catalogue: Catalogue, measure_id: str, area: str,

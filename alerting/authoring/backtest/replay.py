@@ -25,12 +25,13 @@ import numpy as np
 
 from alerting.alerts.state import Alert, Change, Notified, status_level
 from alerting.config.ruleset import RuleSet
+from alerting.model.calendar import WorkingCalendar, england_and_wales
 from alerting.model.findings import Finding, Severity, Status
 from alerting.model.frames import ObservationFrame
 from alerting.model.records import ObservationExtras
 from alerting.pipeline import notice_pass
 from alerting.routing.routes import Routing
-from alerting.rules import EvaluationContext, EvaluationData, RagScheme
+from alerting.rules import EvaluationContext, EvaluationData, RagScheme, Rule
 from alerting.rules.evaluation import evaluate
 
 
@@ -116,23 +117,37 @@ def _month_ends(start: date, end: date) -> Iterable[date]:
         year, month = following.year, following.month
 
 
-def without_extras(data: EvaluationData) -> EvaluationData:
-    """The data without comparators, commentary and raw value markers: they go into notices,
-    which a backtest does not render, and never decide whether a rule fires. So replaying the
-    dates never goes back to the database."""
-    observations: ObservationFrame = replace(data.observations, extras=_no_extras)
+def without_extras(data: EvaluationData, rules: Iterable[Rule] = ()) -> EvaluationData:
+    """The data without commentary and raw value markers: they go into notices, which a
+    backtest does not render. Comparator figures decide whether rules that read them fire, so
+    for the measures those `rules` select they are fetched once, up front; replaying the dates
+    never goes back to the database."""
+    frame = data.observations
+    wanted = np.zeros(len(frame), dtype=bool)
+    for rule in rules:
+        if rule.reads_comparators:
+            wanted |= rule.select.measure_mask(frame, data.catalogue)[frame.measure]
+    known: dict[int, ObservationExtras] = {}
+    if wanted.any():
+        fetched = frame.extras(frame.row_id[wanted].tolist())
+        known = {row_id: ObservationExtras(comparators=extra.comparators)
+                 for row_id, extra in fetched.items() if extra.comparators}
+
+    def comparators_only(row_ids: Sequence[int]) -> Mapping[int, ObservationExtras]:
+        return {i: known[i] for i in row_ids if i in known}
+
+    observations: ObservationFrame = replace(frame, extras=comparators_only)
     return replace(data, observations=observations)
-
-
-def _no_extras(_row_ids: Sequence[int]) -> Mapping[int, ObservationExtras]:
-    return {}
 
 
 def run_backtest(ruleset: RuleSet, data: EvaluationData, dates: Sequence[date],
                  routing: Routing | None, *,
                  scheme: RagScheme = RagScheme.TARGET_WITH_TOLERANCE,
-                 only: Collection[str] | None = None) -> Backtest:
-    """Replay the enabled rules (or those in `only`) at each date, oldest first."""
+                 only: Collection[str] | None = None,
+                 calendar: WorkingCalendar | None = None) -> Backtest:
+    """Replay the enabled rules (or those in `only`) at each date, oldest first, counting
+    working days in `calendar` (England and Wales bank holidays when not given)."""
+    calendar = calendar or england_and_wales()
     rules = tuple(r for r in ruleset.enabled() if only is None or r.id in only)
     known = {r.id for r in ruleset.rules}
     titles = ruleset.rule_titles()
@@ -143,7 +158,7 @@ def run_backtest(ruleset: RuleSet, data: EvaluationData, dates: Sequence[date],
     failures: list[tuple[date, str, str]] = []
     for as_of in sorted(dates):
         now = datetime.combine(as_of, time(12), tzinfo=UTC)
-        evaluation = evaluate(rules, data, EvaluationContext(as_of, scheme))
+        evaluation = evaluate(rules, data, EvaluationContext(as_of, scheme, calendar=calendar))
         failed = {f.rule for f in evaluation.failures}
         failures.extend((as_of, f.rule, f.error) for f in evaluation.failures)
         evaluated = {r.id for r in rules} - failed

@@ -14,6 +14,7 @@ from datetime import date
 
 import numpy as np
 
+from alerting.model.calendar import WorkingCalendar, england_and_wales
 from alerting.model.catalogue import Measure
 from alerting.model.findings import Finding
 from alerting.model.frames import OPEN_END, CaseFrame, ObservationFrame, RiskFrame
@@ -72,6 +73,7 @@ class Look:
     plan: Plan | None = None
     probe: Probe = _no_probe
     labels: Mapping[str, str] = field(default_factory=dict)  # for matching silences
+    calendar: WorkingCalendar = field(default_factory=england_and_wales)  # for `10wd`
 
     @property
     def fired(self) -> bool:

@@ -5,14 +5,14 @@ from __future__ import annotations
 from alerting.authoring.explaining.facts import Look
 from alerting.authoring.explaining.words import fired, fmt, no_data, quiet
 from alerting.model.catalogue import Frequency
-from alerting.model.durations import Duration
+from alerting.model.durations import Duration, RuleDuration
 from alerting.model.frames import kind_code, period_from
 from alerting.model.periods import month_period
 
 
 def explain_missing_data(look: Look) -> str:
     finding, measure = look.finding, look.measure
-    grace: Duration = getattr(look.rule, "grace", Duration(0, "d"))
+    grace: RuleDuration = getattr(look.rule, "grace", Duration(0, "d"))
     if finding is not None and finding.area is None:
         return (f"No data at all is loaded for {look.subject}, in any area or period up to "
                 f"{look.as_of.isoformat()}, {fired(look, 'a BREACH')}.")
@@ -29,7 +29,7 @@ def explain_missing_data(look: Look) -> str:
     total = latest.period.month_index + frequency.months
     expected_end = month_period(total // 12, total % 12 + 1).end
     expected = period_from(expected_end.toordinal(), kind_code(latest.period.kind)).label
-    overdue = grace.after(expected_end)
+    overdue = grace.after(expected_end, look.calendar)
     first = f"The latest value is {fmt(look, latest.value)} for {latest.label}."
     deadline = (f"The {frequency.value} value for the next period, {expected}, is overdue from "
                 f"{overdue.isoformat()} (the end of {expected}, plus a grace of {grace.words})")

@@ -17,25 +17,21 @@ from alerting.authoring.lint.rule_files import (
     catalogue_is_complete,
     did_you_mean,
     field_name,
-    globs_match,
     selected_measures,
     warning,
 )
 from alerting.config.ruleset import RuleSet
 from alerting.model.catalogue import Catalogue
+from alerting.model.fields import globs_match
 from alerting.model.findings import Severity
 from alerting.model.problems import PathKey, Problem, ProblemsFound, YamlDocument, read_yaml
 from alerting.routing.routes import Route, Routing, routing_from_document
 from alerting.rules import Rule
 
-# Labels whose values come from the data, by what a rule applies to (`finding_labels(...)` in
-# alerting/rules/*.py). Every alert also carries `alert`, its identity (alerting/alerts/state.py).
-DATA_LABELS: dict[str, tuple[str, ...]] = {
-    "measures": ("measure", "area", "service_area"),
-    "risks": ("risk", "owner"),
-    "cases": ("team", "locality", "child", "plan_type"),
-}
-_ANY_KEY = "*"  # a rule of a kind this module does not know may set any label
+# Labels whose values come from the data are each rule type's `data_labels` (what its
+# `finding_labels(...)` sets). Every alert also carries `alert`, its identity
+# (alerting/alerts/state.py).
+_ANY_KEY = "*"  # a rule type that does not say which labels it sets may set any
 
 Values = frozenset[str] | None  # None: any value (known only from the data)
 Constraint = tuple[str, tuple[str, ...]]
@@ -84,7 +80,7 @@ def label_profile(rule: Rule, catalogue: Catalogue | None) -> LabelProfile:
         "rule": frozenset({rule.id}), "rule_type": frozenset({rule.rule_type}),
         "severity": frozenset({rule.severity.value}), "alert": None,
     }
-    keys = DATA_LABELS.get(rule.applies_to)
+    keys = rule.data_labels
     if keys is None:
         labels[_ANY_KEY] = None
     for key in keys or ():
@@ -115,8 +111,9 @@ class _RouteLinter:
         return warning(self.document.file, self.document.line_of(path),
                        f"{field_name(path)}: {message}")
 
-    def key_problem(self, path: PathKey, key: str, patterns: tuple[str, ...]) -> Problem | None:
-        where = (*path, "match", key)
+    def key_problem(self, path: PathKey, key: str, patterns: tuple[str, ...],
+                    matcher: str = "match") -> Problem | None:
+        where = (*path, matcher, key)
         if not any(p.values(key)[0] for p in self.profiles):
             keys = sorted({k for p in self.profiles for k in p.labels} - {_ANY_KEY})
             hint = did_you_mean((key,), keys)
@@ -200,7 +197,27 @@ def lint_routes(routing: Routing, document: YamlDocument, ruleset: RuleSet) -> l
     profiles = [label_profile(rule, catalogue) for rule in ruleset.enabled()]
     linter = _RouteLinter(profiles, document,
                           tuple(r.id for r in ruleset.rules if not r.enabled))
-    return linter.walk(routing.route, ("route",), (), Severity.INFO.rank, profiles, {})
+    return [*linter.walk(routing.route, ("route",), (), Severity.INFO.rank, profiles, {}),
+            *_inhibit_problems(linter, routing)]
+
+
+# Inhibit matchers may also name these, which are not labels of a rule's alerts.
+_ALERT_FACTS = {"status", "subject", "area"}
+
+
+def _inhibit_problems(linter: _RouteLinter, routing: Routing) -> list[Problem]:
+    """Inhibit rules whose source or target matches labels or values no rule produces."""
+    found = []
+    for index, rule in enumerate(routing.inhibit):
+        for side in ("source", "target"):
+            matchers: Mapping[str, tuple[str, ...]] = getattr(rule, side)
+            for key, patterns in matchers.items():
+                if key in _ALERT_FACTS:
+                    continue
+                problem = linter.key_problem(("inhibit", index), key, patterns, side)
+                if problem is not None:
+                    found.append(problem)
+    return found
 
 
 def lint_recipients(path: Path, ruleset: RuleSet) -> list[Problem]:

@@ -9,7 +9,6 @@ value can exceed, a route no alert can reach: `alerting validate` lists them as 
 from __future__ import annotations
 
 import difflib
-import fnmatch
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -19,15 +18,7 @@ from alerting.model.catalogue import Catalogue, Measure, Polarity, Unit
 from alerting.model.periods import PeriodError, parse_period
 from alerting.model.problems import PathKey, Problem
 from alerting.rules import Rule
-from alerting.rules.decline import DeclineRule
-from alerting.rules.tolerance import ToleranceRule
 
-# The selection keys each kind of rule reads (alerting/rules/*.py); the others are ignored.
-SELECTORS: dict[str, tuple[str, ...]] = {
-    "measures": ("measures", "tags", "service_area", "areas"),
-    "risks": ("risks",),
-    "cases": ("plan_types", "teams", "areas"),
-}
 # Selection keys the catalogue can answer offline (areas, risks, plan types, teams come only
 # with the data).
 _CATALOGUE_KEYS = ("measures", "tags", "service_area")
@@ -45,12 +36,6 @@ def field_name(path: PathKey) -> str:
     """`("rules", 2, "select", "measures")` as `rules[2].select.measures`."""
     return "".join(f"[{p}]" if isinstance(p, int) else (f".{p}" if i else p)
                    for i, p in enumerate(path))
-
-
-def globs_match(value: str, patterns: Iterable[str]) -> bool:
-    """As rule selections and routes match: globs, ignoring case."""
-    folded = value.casefold()
-    return any(fnmatch.fnmatchcase(folded, p.casefold()) for p in patterns)
 
 
 def quoted(values: Sequence[str]) -> str:
@@ -113,11 +98,9 @@ def selected_measures(rule: Rule, catalogue: Catalogue) -> list[Measure]:
 # --- 1. selections -----------------------------------------------------------------------
 
 def ignored_selectors(placed: PlacedRule) -> Iterator[Problem]:
-    """Selection keys the rule's kind never reads: they narrow nothing."""
+    """Selection keys the rule's type never reads (`Rule.selected_by`): they narrow nothing."""
     rule = placed.rule
-    used = SELECTORS.get(rule.applies_to)
-    if used is None:
-        return
+    used = rule.selected_by
     for key in type(rule.select).model_fields:
         if getattr(rule.select, key) and key not in used:
             yield placed.warn(f"is a {rule.rule_type} rule, which selects {rule.applies_to} "
@@ -153,24 +136,12 @@ def _catalogue_values(catalogue: Catalogue, key: str) -> list[str]:
 
 # --- 2. polarity -------------------------------------------------------------------------
 
-def _without_polarity_effect(rule: Rule) -> tuple[str, str] | None:
-    """What happens to a measure without polarity under this rule, if the rule needs one:
-    tolerance rates only measures with a polarity; decline needs one unless it sets a
-    direction (alerting/rules/tolerance.py, decline.py)."""
-    if isinstance(rule, ToleranceRule):
-        return "rates values by polarity", "never rated"
-    if isinstance(rule, DeclineRule) and rule.direction is None:
-        return ("follows polarity",
-                "never counted as declining (set direction: increase or decrease)")
-    return None
-
-
 def missing_polarity(placed: PlacedRule, catalogue: Catalogue) -> Problem | None:
     """A polarity rule on measures without polarity. Named measures (select.measures) are
     checked one by one; a broad selection (tags, service area, everything) only when none of
     its measures has a polarity, since skipping volumes there is the intended behaviour."""
     rule = placed.rule
-    effect = _without_polarity_effect(rule)
+    effect = rule.without_polarity()  # tolerance rates by it; decline follows it
     if effect is None or rule.applies_to != "measures":
         return None
     uses, outcome = effect

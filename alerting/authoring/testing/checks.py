@@ -14,43 +14,17 @@ from alerting.model.findings import Status
 from alerting.model.problems import PathKey, did_you_mean
 from alerting.rules import RagScheme, Rule
 
-# The statuses each rule type raises as exceptions (read from alerting/rules/*.py), each with
-# the option without which it never does (None: always possible). Tolerance rules depend on
-# the RAG scheme; tests/test_rule_tests.py checks every rule type is here.
-RAISES: dict[tuple[str, RagScheme | None], dict[Status, str | None]] = {
-    ("tolerance", RagScheme.TARGET_WITH_TOLERANCE): {Status.RED: None,
-                                                     Status.AMBER: "include_amber"},
-    ("tolerance", RagScheme.TOLERANCE_BAND): {Status.WORSE_THAN_TOLERANCE: None,
-                                              Status.WITHIN_TOLERANCE: "include_amber"},
-    ("decline", None): {Status.BREACH: None, Status.WARNING: "warn_at"},
-    ("case_duration", None): {Status.BREACH: None, Status.WARNING: "warn_after"},
-    ("risk_rise", None): {Status.BREACH: None},
-    ("missing_data", None): {Status.BREACH: None},
-}
-
-
-def rule_scheme(rule: Rule, scheme: RagScheme) -> RagScheme | None:
-    """The scheme a rule rates by (its own `scheme:` first), or None if it does not rate."""
-    if (rule.rule_type, scheme) not in RAISES:
-        return None
-    own: RagScheme | None = getattr(rule, "scheme", None)
-    return own or scheme
-
-
-def raises(rule: Rule, scheme: RagScheme) -> dict[Status, str | None]:
-    """What `rule` can find, and the option it needs for each; empty for an unknown type."""
-    return RAISES.get((rule.rule_type, rule_scheme(rule, scheme)), {})
-
 
 def status_problem(rule: Rule, status: Status, scheme: RagScheme) -> str | None:
     """Why `rule` can never find `status` under `scheme`, or None when it can."""
-    possible = raises(rule, scheme)
+    possible = rule.raises(scheme)  # each rule type says what it finds (alerting/rules/*.py)
     if not possible:
         return None
     option = possible.get(status, "")
     if option is None or (option and getattr(rule, option, None) not in (None, False)):
         return None
-    under = f" under the {rule_scheme(rule, scheme)} scheme" if rule_scheme(rule, scheme) else ""
+    in_force = rule.scheme_in_force(scheme)
+    under = f" under the {in_force} scheme" if in_force else ""
     finds = " or ".join(
         s.value if needs is None else f"{s.value} (with {needs})"
         for s, needs in possible.items())

@@ -36,6 +36,7 @@ from alerting.model.catalogue import Frequency
 from alerting.model.findings import Status
 from alerting.model.periods import Period, PeriodError, parse_period
 from alerting.model.problems import Problem, YamlDocument, problems_from_validation
+from alerting.model.records import is_comparator
 from alerting.model.values import ValueParseError, parse_date
 from alerting.rules import RagScheme
 
@@ -111,6 +112,8 @@ class SeriesInput(_Input):
     frequency: Frequency | None = None  # if given, must be the measure's (checked by the runner)
     values: CompactValues
     target: CompactValues | None = None  # one number for every period, or one per period
+    # Comparator columns (england, good_outstanding, comparator_*...): the same, per name.
+    comparators: Mapping[str, CompactValues] = Field(default_factory=dict)
 
     @field_validator("target")
     @classmethod
@@ -122,12 +125,39 @@ class SeriesInput(_Input):
                              f"got {len(target)}")
         return target
 
+    @field_validator("comparators")
+    @classmethod
+    def _comparator_columns(cls, comparators: Mapping[str, tuple[float | None, ...]],
+                            info: ValidationInfo) -> Mapping[str, tuple[float | None, ...]]:
+        values = info.data.get("values")
+        for name, figures in comparators.items():
+            if not is_comparator(name):
+                raise ValueError(f"{name!r} is not a comparator column (england, "
+                                 "stat_neighbours, comparator_group, peer_group, "
+                                 "good_outstanding, region, national or comparator_...)")
+            if values is not None and len(figures) not in {1, len(values)}:
+                raise ValueError(f"{name} must be one number, or one per value "
+                                 f"({len(values)}), got {len(figures)}")
+        return comparators
+
     def targets(self) -> tuple[float | None, ...]:
-        if self.target is None:
+        return self._per_period(self.target)
+
+    def comparators_per_period(self) -> tuple[dict[str, float], ...]:
+        """Each period's comparator figures (a blank `_` leaves that comparator out)."""
+        found: list[dict[str, float]] = [{} for _ in self.values]
+        for name, figures in self.comparators.items():
+            for period, figure in enumerate(self._per_period(figures)):
+                if figure is not None:
+                    found[period][name] = figure
+        return tuple(found)
+
+    def _per_period(self, given: tuple[float | None, ...] | None) -> tuple[float | None, ...]:
+        if given is None:
             return (None,) * len(self.values)
-        if len(self.target) == 1:
-            return self.target * len(self.values)
-        return self.target
+        if len(given) == 1:
+            return given * len(self.values)
+        return given
 
 
 class RiskInput(_Input):

@@ -32,6 +32,7 @@ from alerting.config.ruleset import (
     parse_rule,
     yaml_files,
 )
+from alerting.model.calendar import WorkingCalendar
 from alerting.model.catalogue import Catalogue, Frequency, catalogue_from_document
 from alerting.model.frames import CaseFrame, ObservationFrame, RiskFrame
 from alerting.model.periods import Period
@@ -82,8 +83,10 @@ class FileResult:
 
 
 def run_document(document: YamlDocument, base_dir: Path, *,
-                 scheme: RagScheme = RagScheme.TARGET_WITH_TOLERANCE) -> FileResult:
+                 scheme: RagScheme = RagScheme.TARGET_WITH_TOLERANCE,
+                 calendar: WorkingCalendar | None = None) -> FileResult:
     """Run every test of a parsed test file; rule file paths are relative to `base_dir`.
+    Working days (`10wd`) count in `calendar`: the service's, England and Wales by default.
 
     A file with any problem runs no test, so a half-checked file never passes."""
     spec, problems = parse_test_file(document)
@@ -109,16 +112,17 @@ def run_document(document: YamlDocument, base_dir: Path, *,
         return FileResult(document.file, problems=tuple(builder.problems))
     outcomes = tuple(
         run_test(test, ruleset, builder.data(records), document.file, line,
-                 test.rag_scheme or spec.rag_scheme or scheme)
+                 test.rag_scheme or spec.rag_scheme or scheme, calendar)
         for test, line, records in prepared)
     return FileResult(document.file, outcomes=outcomes, warnings=builder.warnings_for(outcomes))
 
 
 def run_test(test: RuleTest, ruleset: RuleSet, data: EvaluationData, file: str,
-             line: int | None, scheme: RagScheme) -> RuleTestOutcome:
+             line: int | None, scheme: RagScheme,
+             calendar: WorkingCalendar | None = None) -> RuleTestOutcome:
     """Evaluate as `alerting evaluate` would (enabled rules, or the test's `rules:` only)."""
     only = only_rules(test)
-    evaluation = evaluate_data(ruleset, data, test.as_of, scheme, only=only)
+    evaluation = evaluate_data(ruleset, data, test.as_of, scheme, only=only, calendar=calendar)
     ran = tuple(r.id for r in ruleset.enabled() if only is None or r.id in only)
     return RuleTestOutcome(test.name, file, line, test.as_of, ran,
                        compare(test.expect, evaluation.exceptions), evaluation.failures)
@@ -279,15 +283,17 @@ class DataBuilder:
         if not self._can_step(entry.start, frequency, len(entry.values), path, where):
             return []
         found = []
-        for period, value, target in zip(periods(entry.start, frequency, len(entry.values)),
-                                         entry.values, entry.targets(), strict=True):
+        for period, value, target, comparators in zip(
+                periods(entry.start, frequency, len(entry.values)), entry.values,
+                entry.targets(), entry.comparators_per_period(), strict=True):
             key = (entry.measure, entry.area, period.end)
             if key in seen:
                 self.problem(path, f"{where}: {entry.measure} in {entry.area} already has a "
                                    f"value for {period.label}")
                 return []
             seen.add(key)
-            found.append(ObservationRecord(entry.measure, period, entry.area, value, target))
+            found.append(ObservationRecord(entry.measure, period, entry.area, value, target,
+                                           comparators))
         return found
 
     def _risk(self, risk: RiskInput, path: PathKey, where: str,
