@@ -91,7 +91,8 @@ class WebSettings(BaseModel):
     # The environment variable holding the key that signs form tokens (CSRF); without it a
     # key is made at start, so forms open before a restart must be reloaded.
     secret_env: str | None = None
-    # How the pages link to each other when served under a path (e.g. /alerting).
+    # The path the proxy serves the pages under (e.g. /alerting), which it strips before
+    # passing a request on: the pages' links carry it.
     root_path: str = ""
 
     @field_validator("trusted_proxies", mode="before")

@@ -137,3 +137,26 @@ def test_metrics_for_prometheus(served: Served) -> None:
     assert "csc_alerting_delivery_latency_seconds_bucket" in text
     assert 'csc_alerting_last_successful_run_timestamp_seconds{job="all"}' in text
     assert 'csc_alerting_delivery_attempts_total{outcome="sent"}' in text
+
+
+def test_under_a_path_prefix_the_links_carry_it(served: Served) -> None:
+    """With `root_path: /alerting` (a proxy serving it under that path, and stripping it
+    before passing the request on, as uvicorn's --root-path expects) the pages link under
+    that path."""
+    from alerting.web.server import BackgroundServer, web_context
+    from tests.web.conftest import free_port, web_settings
+
+    web = web_settings().model_copy(update={"root_path": "/alerting"})
+    port = free_port()
+    server = BackgroundServer(web_context(served.settings, served.store, web=web),
+                              "127.0.0.1", port).start()
+    try:
+        headers = {"X-Remote-User": LEAD, "Accept": "text/html"}
+        page = httpx.get(f"http://127.0.0.1:{port}/alerts", headers=headers)
+        assert page.status_code == 200
+        assert 'href="/alerting/silences"' in page.text
+        assert 'href="/alerting/static/style.css"' in page.text
+        home = httpx.get(f"http://127.0.0.1:{port}/", headers=headers)
+        assert home.headers["location"] == "/alerting/alerts"
+    finally:
+        server.stop()
