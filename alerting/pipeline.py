@@ -37,6 +37,7 @@ from alerting.rules import EvaluationContext, EvaluationData, RagScheme, Rule
 from alerting.rules.evaluation import Evaluation, evaluate
 from alerting.rules.trends import recent_trends
 from alerting.store import Store
+from alerting.store.handling import Handling
 from notifiers import EMAIL, NOTIFIERS, Notice
 
 
@@ -218,10 +219,28 @@ def notify(store: Store, ruleset: RuleSet, notifying: Notifying, as_of: date, *,
         known={r.id for r in ruleset.rules}, now=now, routing=notifying.routing,
         log=store.notification_log(), silences=notifying.silences,
         rule_titles=ruleset.rule_titles(), rule_templates=ruleset.rule_templates(),
-        render=renderer_for(notifying, now), local=local_time(notifying.settings))
+        render=renderer_for(notifying, now), local=local_time(notifying.settings),
+        describe=with_handling(previous, store.handling()))
     commit_notice_pass(store, done, now)
     delivery = deliver_outbox(store, notifying.settings, clock=clock) if deliver else None
     return NotifyOutcome(evaluation, done.updates, done.notices, done.silenced, delivery)
+
+
+def with_handling(previous: Mapping[str, Alert],
+                  handling: Mapping[str, Handling]) -> Callable[[Finding], Mapping[str, Any]]:
+    """Describe a finding with who is handling its open alert (a manager's note from the
+    web page), so the notice says it is being handled."""
+    current = {identity: entry for identity, entry in handling.items()
+               if (alert := previous.get(identity)) and alert.state is AlertState.FIRING}
+
+    def describe(finding: Finding) -> Mapping[str, Any]:
+        described = finding.to_json()
+        entry = current.get(finding.identity)
+        if entry is not None:
+            described["handled_by"] = {"name": entry.handled_by, "note": entry.note,
+                                       "since": entry.set_at.isoformat()}
+        return described
+    return describe
 
 
 def with_trends(findings: Iterable[Finding], data: EvaluationData) -> list[Finding]:

@@ -32,6 +32,8 @@ from alerting.model.records import CaseRecord, ObservationExtras, ObservationRec
 from alerting.store import migrate
 from alerting.store.batches import ObservationColumns
 from alerting.store.bulk import Columns, collector_paused, lock_for_save, stage, staging_table
+from alerting.store.figures import FiguresStore
+from alerting.store.handling import HandlingStore
 from alerting.store.notices import NoticeStore
 from alerting.store.reading import ObservationChunks
 from alerting.store.schema import (
@@ -84,7 +86,7 @@ def _sqlite_file(url: sa.URL) -> Path | None:
     return None
 
 
-class Store(NoticeStore, ServiceStore):
+class Store(NoticeStore, ServiceStore, HandlingStore, FiguresStore):
     """A connection to the alerting database, migrated to the current schema on open."""
 
     def __init__(self, engine: sa.Engine, clock: Clock = utc_now):
