@@ -4,9 +4,10 @@ The csv module reads a national file (1.8 M rows) in about 2 s; pyarrow in a ten
 It is used only where the two cannot differ: a UTF-8 file (with or without a BOM) with no
 quote character at all (so no cell spans lines), no lone carriage return, and every line
 after the heading row holding exactly as many cells as the heading row. Then row i is line
-i + 2, as the csv module counts, and each cell is the text between the commas. Any other
-file (cp1252, quoted cells, blank lines, rows with too few or too many cells) is read by the
-csv module as before, so its rows are reported with the same lines and reasons.
+i + 2, as the csv module counts, and each cell is the text between the commas (an empty
+line is a row of empty cells, which the row path skips as it skips the csv module's empty
+row). Any other file (cp1252, quoted cells, rows with too few or too many cells) is read by
+the csv module as before, so its rows are reported with the same lines and reasons.
 """
 
 from __future__ import annotations
