@@ -106,7 +106,7 @@ def test_bad_cells_in_a_plain_file_are_reported_by_line_as_the_csv_module_report
     (counts, rejected), _, _ = outcomes[0]
     assert [line for line, _, _ in rejected] == PLAIN_REJECTED
     assert counts == SaveCounts(inserted=5)
-    reasons = dict((line, reason) for line, reason, _ in rejected)
+    reasons = {line: reason for line, reason, _ in rejected}
     assert reasons[3] == "value must be a number or a missing-value marker, got 'eighty'"
     assert reasons[6] == ("repeats the row on line 2 (same measure, area and period); "
                           "the first one was kept")
