@@ -108,7 +108,8 @@ def run(scale: str, backend: str, notices: int, seed: int,  # noqa: PLR0915 (one
                     reports = load_path(store, path)
                 rejected = sum(len(r.rejected) for r in reports)
                 table.add(f"load {name} from CSV", t[0],
-                          f"{rows / t[0]:,.0f} rows/s, {rejected} rejected")
+                          f"{rows / t[0]:,.0f} rows/s, {rejected} rejected, "
+                          f"peak RSS so far {peak_rss_mb():,.0f} MB")
                 table.seconds[f"load {name}"] = t[0]
             with timed() as t:
                 reports = load_path(store, data.observations)
@@ -122,7 +123,8 @@ def run(scale: str, backend: str, notices: int, seed: int,  # noqa: PLR0915 (one
             with timed() as t:
                 frames = read_data(store, ruleset)
             table.add("read the store as columns", t[0],
-                      f"{len(frames.observations.value):,} observations")
+                      f"{len(frames.observations.value):,} observations, "
+                      f"peak RSS so far {peak_rss_mb():,.0f} MB")
 
             settings = Settings(database_url=url)
             by_type: dict[str, float] = defaultdict(float)

@@ -279,6 +279,8 @@ class ObservationTable:
             yield output.batch([codes[start:start + SAVE_ROWS] for codes in self.codes])
         if self.records:
             yield ObservationColumns.from_records([record for _, record, _ in self.records])
+        del output
+        pa.default_memory_pool().release_unused()  # Arrow's allocator keeps freed pages
 
 
 def _joined(parts: list[IntArray]) -> IntArray:
