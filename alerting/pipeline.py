@@ -29,11 +29,13 @@ from alerting.model.clock import Clock, utc_now
 from alerting.model.findings import Finding
 from alerting.rendering.render import Renderer
 from alerting.routing.grouping import NoticeDraft, NoticePlan, plan_notices
+from alerting.routing.quiet_hours import LocalTime
 from alerting.routing.routes import Routing
 from alerting.rules import EvaluationContext, EvaluationData, RagScheme, Rule
 from alerting.rules.evaluation import Evaluation, evaluate
 from alerting.rules.trends import recent_trends
 from alerting.store import Store
+from alerting.store.handling import Handling
 from notifiers import EMAIL, NOTIFIERS, Notice
 
 
@@ -48,6 +50,7 @@ def gather(store: Store, ruleset: RuleSet) -> EvaluationData:
         observations=store.observation_frame(),
         risks=store.risk_frame(),
         cases=store.case_frame(),
+        events=store.event_frame(),
     )
 
 
@@ -133,12 +136,16 @@ def notice_pass(previous: Mapping[str, Alert], exceptions: Iterable[Finding], *,
                 silences: Silences | None = None,
                 render: Callable[[NoticeDraft], Iterable[Notice]] | None = None,
                 describe: Callable[[Finding], Mapping[str, Any]] = Finding.to_json,
+                local: LocalTime | None = None,
                 ) -> NoticePass:
     """The notice pass, written once for every caller (notify, the self-checks, backtest,
     preview, the benchmark): update alert state from this pass's exceptions, mark the
     silenced and the inhibited (the routing's `inhibit:` rules), route the firing and
     resolved alerts, decide what each receiver is due, and
     render the due drafts. Pure: it reads and writes nothing.
+
+    With `local` (the council's time zone and working days) a route's quiet hours hold its
+    notices until its window opens.
 
     Without `routing` nobody is told (alert state is still kept); without `silences` none
     apply; without `render` the plan is made but no notice is rendered (a backtest counts
@@ -154,7 +161,7 @@ def notice_pass(previous: Mapping[str, Alert], exceptions: Iterable[Finding], *,
                                      others=previous.values())
         updates = [replace(u, alert=a) for u, a in zip(updates, inhibited, strict=True)]
     plan = plan_notices(to_tell(updates), log, routing, now, rule_titles=rule_titles,
-                        rule_templates=rule_templates)
+                        rule_templates=rule_templates, local=local)
     notices = (tuple(n for draft in plan.drafts for n in render(draft))
                if render is not None else ())
     return NoticePass(tuple(updates), plan, notices)
@@ -163,6 +170,11 @@ def notice_pass(previous: Mapping[str, Alert], exceptions: Iterable[Finding], *,
 def commit_notice_pass(store: Store, done: NoticePass, now: datetime) -> None:
     """Alert states, the notification log and the queued notices, in one transaction."""
     store.commit_run(done.alerts, done.plan.notified, done.notices, now=now)
+
+
+def local_time(settings: Settings) -> LocalTime:
+    """The council's time zone and working days, from the service settings."""
+    return LocalTime(settings.zone(), settings.calendar.working_calendar())
 
 
 def renderer_for(notifying: Notifying, now: datetime) -> Callable[[NoticeDraft], list[Notice]]:
@@ -198,10 +210,28 @@ def notify(store: Store, ruleset: RuleSet, notifying: Notifying, as_of: date, *,
         known={r.id for r in ruleset.rules}, now=now, routing=notifying.routing,
         log=store.notification_log(), silences=notifying.silences,
         rule_titles=ruleset.rule_titles(), rule_templates=ruleset.rule_templates(),
-        render=renderer_for(notifying, now))
+        render=renderer_for(notifying, now), local=local_time(notifying.settings),
+        describe=with_handling(previous, store.handling()))
     commit_notice_pass(store, done, now)
     delivery = deliver_outbox(store, notifying.settings, clock=clock) if deliver else None
     return NotifyOutcome(evaluation, done.updates, done.notices, done.silenced, delivery)
+
+
+def with_handling(previous: Mapping[str, Alert],
+                  handling: Mapping[str, Handling]) -> Callable[[Finding], Mapping[str, Any]]:
+    """Describe a finding with who is handling its open alert (a manager's note from the
+    web page), so the notice says it is being handled."""
+    current = {identity: entry for identity, entry in handling.items()
+               if (alert := previous.get(identity)) and alert.state is AlertState.FIRING}
+
+    def describe(finding: Finding) -> Mapping[str, Any]:
+        described = finding.to_json()
+        entry = current.get(finding.identity)
+        if entry is not None:
+            described["handled_by"] = {"name": entry.handled_by, "note": entry.note,
+                                       "since": entry.set_at.isoformat()}
+        return described
+    return describe
 
 
 def with_trends(findings: Iterable[Finding], data: EvaluationData) -> list[Finding]:
@@ -237,9 +267,11 @@ def render_draft(draft: NoticeDraft, notifying: Notifying, now: datetime) -> lis
             target = {"folder": redirect,
                       "to": _addresses(wanted_target) or [draft.receiver.name]}
             channel = "file"
-        notices.append(notifying.renderer.render(
+        notice = notifying.renderer.render(
             draft, notice_id=uuid.uuid4().hex, channel=channel, target=target,
-            formats=frozenset(formats), max_bytes=max_bytes, now=now))
+            formats=frozenset(formats), max_bytes=max_bytes, now=now)
+        notices.append(replace(notice, not_before=draft.not_before) if draft.not_before
+                       else notice)
     return notices
 
 

@@ -134,6 +134,7 @@ class Notice:
     documents: Mapping[str, Any] = field(default_factory=dict)  # Document name -> rendered
     created_at: datetime | None = None
     metadata: Mapping[str, Any] = field(default_factory=dict)
+    not_before: datetime | None = None  # held until then (a route's quiet hours)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -146,12 +147,14 @@ class Notice:
             "documents": dict(self.documents),
             "created_at": self.created_at.isoformat() if self.created_at else None,
             "metadata": dict(self.metadata),
+            "not_before": self.not_before.isoformat() if self.not_before else None,
         }
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Notice:
         """Reads rows of either form: `documents`, or the older card/message_card/payload."""
         created = data.get("created_at")
+        held = data.get("not_before")
         documents = {new: data[old] for old, new in _LEGACY_DOCUMENTS.items()
                      if data.get(old) is not None}
         documents.update(data.get("documents") or {})
@@ -164,6 +167,7 @@ class Notice:
             documents=documents,
             created_at=datetime.fromisoformat(created) if created else None,
             metadata=data.get("metadata") or {},
+            not_before=datetime.fromisoformat(held) if held else None,
         )
 
 

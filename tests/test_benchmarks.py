@@ -21,6 +21,19 @@ def test_worker_cycles_runs_and_reports_memory(capsys: pytest.CaptureFixture[str
     assert "2 cycles in" in lines[-1] and "RSS after cycle 1" in lines[-1]
 
 
+def test_annex_a_benchmark_loads_a_small_workbook(capsys: pytest.CaptureFixture[str],
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """`python -m benchmarks.annex_a` writes, loads and re-loads a workbook, with peak RSS."""
+    from benchmarks import annex_a
+
+    monkeypatch.chdir(Path(__file__).resolve().parent.parent)  # the loading process imports
+    assert annex_a.main(["--children", "40"]) == 0
+    out = capsys.readouterr().out
+    for stage in ("write workbook", "load the workbook", "0 rejected",
+                  "load it again (nothing changes)", "peak memory of the loading process"):
+        assert stage in out, stage
+
+
 def test_the_benchmark_runs_every_stage_at_tiny_scale(capsys: pytest.CaptureFixture[str]
                                                       ) -> None:
     """`python -m benchmarks` completes and prints every figure the issue asks for."""

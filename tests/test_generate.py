@@ -73,7 +73,8 @@ def test_files_load_with_the_real_loader_and_nothing_rejected(tiny: GeneratedDat
     """Every row of every table passes the data contract."""
     store = Store.open("sqlite://")
     reports = load_path(store, tiny.out)
-    assert {r.kind for r in reports} == set(TableKind)
+    assert {r.kind for r in reports} == {TableKind.OBSERVATIONS, TableKind.RISKS,
+                                         TableKind.CASES}  # no events in this dataset
     assert [r.rejected for r in reports] == [(), (), ()]
     loaded = {r.kind: r.loaded for r in reports}
     assert loaded == {TableKind.OBSERVATIONS: tiny.observation_rows,

@@ -420,7 +420,7 @@ def test_an_unknown_top_level_key_is_reported(tmp_path):
         "routes:\n"
         "  - receiver: a\n"))
     assert_problem(path, problems, 6,
-                   "unknown field 'routes' (expected receivers, route and inhibit)")
+                   "unknown field 'routes' (expected receivers, route, inhibit and time_intervals)")
 
 
 def test_every_receiver_problem_is_reported_at_once(tmp_path):

@@ -51,13 +51,19 @@ def validate(args: argparse.Namespace, settings: Settings) -> int:
 
 def _print_report(report: LoadReport) -> None:
     if report.skipped:
-        print(f"{report.source}: skipped (headings are not a data-contract table)")
+        why = report.note or "headings are not a data-contract table"
+        print(f"{report.source}: skipped ({why})")
         return
     counts = report.counts
     kind = report.kind.value if report.kind else "unknown table"
+    if report.note:
+        kind = f"{kind} from {report.note}"
     print(f"{report.source}: {kind}: {counts.total} loaded ({counts.inserted} new, "
           f"{counts.revised} revised, {counts.updated} updated, {counts.unchanged} unchanged), "
           f"{len(report.rejected)} rejected")
+    if report.cases is not None:
+        print(f"  and {report.cases.total} CP plan(s) as case records "
+              f"({report.cases.inserted} new, {report.cases.updated} updated)")
     for rejected in report.rejected:
         print(f"  rejected {rejected}")
 
@@ -70,12 +76,16 @@ def load(args: argparse.Namespace, settings: Settings) -> int:
         print("alerting load: --sql needs --query", file=sys.stderr)
         return 2
     kind = TableKind(args.kind) if args.kind else None
+    layout = getattr(args, "layout", None)
+    if layout is not None and not layout.is_file():
+        print(f"alerting load: layout file {layout} does not exist", file=sys.stderr)
+        return 2
     failed = 0
     with Store.open(settings.database_url) as store:
         reports: list[LoadReport] = []
         for path in args.files:
             try:
-                reports.extend(load_path(store, path, kind))
+                reports.extend(load_path(store, path, kind, layout=layout))
             except SourceError as exc:
                 print(f"error: {exc}", file=sys.stderr)
                 failed += 1

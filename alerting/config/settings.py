@@ -61,7 +61,8 @@ class SqlSource(BaseModel):
 
 
 class SourceSettings(BaseModel):
-    """A data source a job loads: a CSV/XLSX file or folder, or a SQL query.
+    """A data source a job loads: a CSV/XLSX file or folder, or a SQL query. `layout` names
+    the YAML layout file of a wide scorecard workbook (measures as rows, periods as columns).
 
     `refresh` is how often it is expected to change; a source unchanged for longer is
     reported to the admin as stale.
@@ -73,12 +74,15 @@ class SourceSettings(BaseModel):
     path: str | None = None
     sql: SqlSource | None = None
     kind: TableKind | None = None
+    layout: str | None = None  # YAML layout of a wide scorecard workbook at `path`
     refresh: IntervalField | None = None
 
     @model_validator(mode="after")
     def _one_place(self) -> SourceSettings:
         if (self.path is None) == (self.sql is None):
             raise ValueError("give exactly one of path (a file or folder) or sql (url, query)")
+        if self.layout is not None and self.path is None:
+            raise ValueError("layout reads a workbook at path; a sql source has none")
         return self
 
 
@@ -163,6 +167,8 @@ class Settings(BaseModel):
     recipients: str = "config/recipients.yaml"
     silences: str = "config/silences.yaml"
     templates: str = "config/templates"
+    # Users, roles and API tokens of the web page and API (`alerting web`).
+    web: str = "config/web.yaml"
     link: str = ""
     # Write every notice to this folder instead of sending it (the embedded default).
     redirect_to_folder: str | None = None

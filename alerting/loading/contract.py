@@ -8,6 +8,9 @@ Accepted tables and their columns (extra columns are allowed):
 - cases: child_id, plan_type, start_date, end_date, team; optional locality, worker, category,
   previous_plans. Ofsted Annex A List 7 and DfE CIN census headings map onto these
   (plan_type is then CP).
+- events: child_id, kind, start_date; optional end_date, team, locality, worker and the
+  named dates and details of the kind (`events.py`). Whole Annex A workbooks map onto
+  events too (`annex_a.py`).
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ class TableKind(StrEnum):
     OBSERVATIONS = "observations"
     RISKS = "risks"
     CASES = "cases"
+    EVENTS = "events"
 
 
 class RowError(ValueError):
@@ -44,6 +48,7 @@ REQUIRED = {
     TableKind.OBSERVATIONS: ("measure_id", "period", "area", "value"),
     TableKind.RISKS: ("risk_id", "period", "score"),
     TableKind.CASES: ("child_id", "start_date", "team"),
+    TableKind.EVENTS: ("child_id", "kind", "start_date"),
 }
 
 
@@ -85,7 +90,10 @@ def is_protection_list(headers: Sequence[str]) -> bool:
 
 
 _ID_COLUMN = {TableKind.OBSERVATIONS: "measure_id", TableKind.RISKS: "risk_id",
-              TableKind.CASES: "child_id"}
+              TableKind.CASES: "child_id", TableKind.EVENTS: "child_id"}
+# An events table also has the case columns a case file needs (child_id, start_date,
+# team): its `kind` column tells them apart, so it is tried first.
+_DETECT_ORDER = (TableKind.EVENTS, TableKind.OBSERVATIONS, TableKind.RISKS, TableKind.CASES)
 
 
 def detect_kind(headers: Sequence[str], *, by_id_column: bool = False) -> TableKind | None:
@@ -93,12 +101,12 @@ def detect_kind(headers: Sequence[str], *, by_id_column: bool = False) -> TableK
     With `by_id_column`, fall back to the id column, so a file missing one column can be
     told which one rather than that its headings are unrecognised."""
     names = {canonical_header(h) for h in headers}
-    for kind in TableKind:
+    for kind in _DETECT_ORDER:
         if set(REQUIRED[kind]) <= names:
             return kind
     if not by_id_column:
         return None
-    for kind in TableKind:
+    for kind in TableKind:  # child_id without a kind column: a case file
         if _ID_COLUMN[kind] in names:
             return kind
     return None
@@ -274,7 +282,8 @@ def parse_case(row: Mapping[str, Any], default_plan_type: str | None = None) -> 
 
 _KEY_WORDS = {TableKind.OBSERVATIONS: "measure, area and period",
               TableKind.RISKS: "risk and period",
-              TableKind.CASES: "child, plan type and start date"}
+              TableKind.CASES: "child, plan type and start date",
+              TableKind.EVENTS: "child, kind and start date"}
 
 
 def repeat_reason(kind: TableKind, first_line: int) -> str:

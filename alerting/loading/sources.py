@@ -154,17 +154,26 @@ def _csv_batches(path: Path, encoding: str) -> Iterator[CsvBatch]:
                 return
 
 
-def read_xlsx(path: Path) -> list[RawTable]:
-    """One table per sheet that has a heading row."""
+def open_workbook(path: Path) -> Any:
+    """An .xlsx workbook opened read-only (values, not formulas); SourceError if the file
+    is not one (not a zip, a zip without a workbook, a corrupt part)."""
     try:
         import openpyxl
     except ImportError as exc:  # pragma: no cover - openpyxl is a dependency
         raise SourceError(f"reading .xlsx needs openpyxl: {exc}") from None
     name = display_path(path)
     try:
-        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        return openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except OSError as exc:
+        raise SourceError(f"{name}: cannot be read: {exc.strerror or exc}") from None
     except Exception as exc:  # BadZipFile, InvalidFileException, KeyError... from a bad file
         raise SourceError(f"{name}: is not a readable .xlsx workbook ({exc})") from None
+
+
+def read_xlsx(path: Path, workbook: Any = None) -> list[RawTable]:
+    """One table per sheet that has a heading row (of `workbook` if already open)."""
+    name = display_path(path)
+    workbook = workbook or open_workbook(path)
     tables = []
     for sheet in workbook.worksheets:
         rows = sheet.iter_rows(values_only=True)

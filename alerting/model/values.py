@@ -88,7 +88,8 @@ def parse_int(raw: object, field: str) -> int | None:
     return int(number)
 
 
-_DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%d/%m/%y", "%d %b %Y", "%d %B %Y")
+_DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%d/%m/%y", "%d %b %Y", "%d %B %Y",
+                 "%d.%m.%Y", "%d-%b-%Y", "%d-%b-%y", "%Y/%m/%d")
 
 
 def parse_date(raw: object, field: str) -> date | None:

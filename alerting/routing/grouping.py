@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from alerting.alerts.state import Alert, AlertState, Notified, NotifyReason, notified, why_notify
+from alerting.routing.quiet_hours import LocalTime
 from alerting.routing.routes import Grouping, Receiver, Routing
 
 
@@ -47,6 +48,7 @@ class NoticeDraft:
     templates: Mapping[str, str] = field(default_factory=dict)
     rule_titles: Mapping[str, str] = field(default_factory=dict)
     rule_templates: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    not_before: datetime | None = None  # held by the route's quiet hours until then
 
 
 @dataclass(frozen=True)
@@ -67,6 +69,7 @@ class _Box:
 
     receiver: Receiver
     templates: Mapping[str, str]
+    not_before: datetime | None = None
     digest: list[DueAlert] = field(default_factory=list)
     each: list[DueAlert] = field(default_factory=list)
     counts: Counter[tuple[str, str, NotifyReason]] = field(default_factory=Counter)
@@ -75,9 +78,15 @@ class _Box:
 def plan_notices(alerts: Iterable[Alert], log: Mapping[tuple[str, str], Notified],
                  routing: Routing, now: datetime, *,
                  rule_titles: Mapping[str, str] | None = None,
-                 rule_templates: Mapping[str, Mapping[str, str]] | None = None) -> NoticePlan:
-    """Route every alert, decide what each receiver is due, and group it into drafts."""
-    boxes: dict[tuple[str, tuple[tuple[str, str], ...]], _Box] = {}
+                 rule_templates: Mapping[str, Mapping[str, str]] | None = None,
+                 local: LocalTime | None = None) -> NoticePlan:
+    """Route every alert, decide what each receiver is due, and group it into drafts.
+
+    With `local` (the council's time zone and working days), a route's quiet hours hold its
+    drafts until the window opens (`not_before`); without it nothing is held.
+    """
+    boxes: dict[tuple[str, tuple[tuple[str, str], ...], datetime | None], _Box] = {}
+    holds: dict[str, datetime | None] = {}
     open_alerts: Counter[str] = Counter()
     due_firing: Counter[str] = Counter()
     entries: list[Notified] = []
@@ -95,8 +104,13 @@ def plan_notices(alerts: Iterable[Alert], log: Mapping[tuple[str, str], Notified
             if reason is not NotifyReason.RESOLVED:
                 due_firing[receiver.name] += 1
             templates = dict(settings.templates or {})
-            key = (receiver.name, tuple(sorted(templates.items())))
-            box = boxes.setdefault(key, _Box(receiver, templates))
+            if settings.path not in holds:
+                holds[settings.path] = (routing.quiet(settings).opens(now, local.zone,
+                                                                      local.calendar)
+                                        if local is not None else None)
+            hold = holds[settings.path]
+            key = (receiver.name, tuple(sorted(templates.items())), hold)
+            box = boxes.setdefault(key, _Box(receiver, templates, hold))
             team = alert.area or ""
             if alert.child_level and not receiver.may_see_children_of(team):
                 box.counts[(alert.rule, team, reason)] += 1
@@ -112,12 +126,14 @@ def plan_notices(alerts: Iterable[Alert], log: Mapping[tuple[str, str], Notified
         still_open = max(open_alerts[name] - due_firing[name], 0)
         for due in sorted(box.each, key=_most_severe_first):
             drafts.append(NoticeDraft(box.receiver, (due,), templates=box.templates,
-                                      rule_titles=titles, rule_templates=partials))
+                                      rule_titles=titles, rule_templates=partials,
+                                      not_before=box.not_before))
         if box.digest or box.counts:
             counts = tuple(ChildCount(rule, team, reason, n)
                            for (rule, team, reason), n in sorted(box.counts.items(),
                                                                   key=lambda kv: kv[0][:2]))
             drafts.append(NoticeDraft(box.receiver,
                                       tuple(sorted(box.digest, key=_most_severe_first)),
-                                      counts, still_open, box.templates, titles, partials))
+                                      counts, still_open, box.templates, titles, partials,
+                                      box.not_before))
     return NoticePlan(tuple(drafts), tuple(entries))

@@ -10,7 +10,7 @@ receiver, grouping, repeat interval and resolved setting.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from enum import StrEnum
 from pathlib import Path
@@ -30,6 +30,7 @@ from alerting.model.problems import (
     problems_from_validation,
     read_yaml,
 )
+from alerting.routing.quiet_hours import Quiet, TimeInterval, route_quiet
 from notifiers import NOTIFIERS
 
 _RECEIVER_FIELDS = {"name", "title", "child_level_for"}
@@ -72,6 +73,10 @@ class Route(BaseModel):
     repeat_interval: IntervalField | None = None
     send_resolved: bool | None = None
     templates: Mapping[str, str] = Field(default_factory=dict)
+    # Quiet hours (names from `time_intervals:`): send only inside the active ones, never
+    # inside the muted ones. Unset: inherited from the parent route.
+    active_time_intervals: OneOrMany | None = None
+    mute_time_intervals: OneOrMany | None = None
     routes: tuple[Route, ...] = ()
 
     def matches(self, labels: Mapping[str, str]) -> bool:
@@ -94,6 +99,8 @@ class RouteSettings:
     send_resolved: bool = True
     templates: Mapping[str, str] | None = None
     path: str = "route"
+    active_time_intervals: tuple[str, ...] = ()
+    mute_time_intervals: tuple[str, ...] = ()
 
 
 def _inherit(parent: RouteSettings, route: Route, path: str) -> RouteSettings:
@@ -106,6 +113,10 @@ def _inherit(parent: RouteSettings, route: Route, path: str) -> RouteSettings:
         else route.send_resolved,
         templates={**(parent.templates or {}), **route.templates},
         path=path,
+        active_time_intervals=parent.active_time_intervals
+        if route.active_time_intervals is None else route.active_time_intervals,
+        mute_time_intervals=parent.mute_time_intervals
+        if route.mute_time_intervals is None else route.mute_time_intervals,
     )
 
 
@@ -117,6 +128,12 @@ class Routing:
     route: Route
     file: str = ""
     inhibit: tuple[InhibitRule, ...] = ()
+    time_intervals: Mapping[str, TimeInterval] = field(default_factory=dict)
+
+    def quiet(self, settings: RouteSettings) -> Quiet:
+        """The quiet hours of a matched route."""
+        return route_quiet(self.time_intervals, settings.active_time_intervals,
+                           settings.mute_time_intervals)
 
     def routes_for(self, labels: Mapping[str, str]) -> list[RouteSettings]:
         """Every route an alert with these labels reaches; one per receiver, first wins."""
@@ -213,30 +230,14 @@ def routing_from_document(document: YamlDocument) -> Routing:
         raise ProblemsFound([Problem(document.file, 1, "must be a mapping with receivers "
                                                        "and route")])
     problems: list[Problem] = []
-    receivers: dict[str, Receiver] = {}
-    entries = raw.get("receivers") or []
-    if not isinstance(entries, list):
-        problems.append(Problem(document.file, document.line_of(("receivers",)),
-                                "receivers must be a list"))
-        entries = []
-    for index, entry in enumerate(entries):
-        if not isinstance(entry, Mapping):
-            problems.append(Problem(document.file, document.line_of(("receivers", index)),
-                                    "each receiver must be a mapping with a name"))
-            continue
-        receiver, found = _check_receiver(document, index, entry)
-        problems.extend(found)
-        if receiver is not None:
-            if receiver.name in receivers:
-                problems.append(Problem(document.file, document.line_of(("receivers", index)),
-                                        f"receiver '{receiver.name}' is defined twice"))
-            receivers[receiver.name] = receiver
-    unknown = sorted(set(raw) - {"receivers", "route", "inhibit"})
+    receivers = _receivers(document, raw.get("receivers") or [], problems)
+    unknown = sorted(set(raw) - {"receivers", "route", "inhibit", "time_intervals"})
     for key in unknown:
         problems.append(Problem(document.file, document.line_of((key,)),
-                                f"unknown field '{key}' (expected receivers, route and "
-                                "inhibit)"))
+                                f"unknown field '{key}' (expected receivers, route, inhibit "
+                                "and time_intervals)"))
     inhibit = _inhibit_rules(document, raw.get("inhibit"), problems)
+    intervals = _time_intervals(document, raw.get("time_intervals"), problems)
     route: Route | None = None
     try:
         route = Route.model_validate(raw.get("route") or {})
@@ -251,9 +252,73 @@ def routing_from_document(document: YamlDocument) -> Routing:
         if not any(p.message.startswith(f"receiver {name!r}") for p in problems):
             problems.append(Problem(document.file, _line_of_receiver(document, name),
                                     f"route: receiver '{name}' is not defined under receivers"))
+    if route is not None:
+        problems.extend(_unknown_intervals(document, route, ("route",), intervals))
     if problems or route is None:
         raise ProblemsFound(problems)
-    return Routing(receivers, route, document.file, inhibit)
+    return Routing(receivers, route, document.file, inhibit, intervals)
+
+
+def _receivers(document: YamlDocument, entries: Any,
+               problems: list[Problem]) -> dict[str, Receiver]:
+    receivers: dict[str, Receiver] = {}
+    if not isinstance(entries, list):
+        problems.append(Problem(document.file, document.line_of(("receivers",)),
+                                "receivers must be a list"))
+        return receivers
+    for index, entry in enumerate(entries):
+        if not isinstance(entry, Mapping):
+            problems.append(Problem(document.file, document.line_of(("receivers", index)),
+                                    "each receiver must be a mapping with a name"))
+            continue
+        receiver, found = _check_receiver(document, index, entry)
+        problems.extend(found)
+        if receiver is not None:
+            if receiver.name in receivers:
+                problems.append(Problem(document.file, document.line_of(("receivers", index)),
+                                        f"receiver '{receiver.name}' is defined twice"))
+            receivers[receiver.name] = receiver
+    return receivers
+
+
+def _time_intervals(document: YamlDocument, raw: Any,
+                    problems: list[Problem]) -> dict[str, TimeInterval]:
+    if raw is None:
+        return {}
+    if not isinstance(raw, list):
+        problems.append(Problem(document.file, document.line_of(("time_intervals",)),
+                                "time_intervals must be a list of {name, days, times}"))
+        return {}
+    found: dict[str, TimeInterval] = {}
+    for index, entry in enumerate(raw):
+        where = ("time_intervals", index)
+        try:
+            interval = TimeInterval.model_validate(entry)
+        except ValidationError as exc:
+            problems.extend(problems_from_validation(exc, document, where,
+                                                     f"time_intervals[{index}]", TimeInterval))
+            continue
+        if interval.name in found:
+            problems.append(Problem(document.file, document.line_of(where),
+                                    f"time interval '{interval.name}' is defined twice"))
+        found[interval.name] = interval
+    return found
+
+
+def _unknown_intervals(document: YamlDocument, route: Route, path: tuple[str | int, ...],
+                       intervals: Mapping[str, TimeInterval]) -> list[Problem]:
+    """Routes naming a time interval that `time_intervals:` does not define."""
+    found = []
+    for key in ("active_time_intervals", "mute_time_intervals"):
+        for name in getattr(route, key) or ():
+            if name not in intervals:
+                known = ", ".join(sorted(intervals)) or "none are defined"
+                found.append(Problem(document.file, document.line_of((*path, key)),
+                                     f"{'.'.join(str(p) for p in path)}.{key}: time interval "
+                                     f"'{name}' is not defined under time_intervals ({known})"))
+    for index, child in enumerate(route.routes):
+        found.extend(_unknown_intervals(document, child, (*path, "routes", index), intervals))
+    return found
 
 
 def _inhibit_rules(document: YamlDocument, raw: Any,

@@ -20,6 +20,7 @@ from pydantic_core import PydanticCustomError
 
 from alerting.model.calendar import WorkingCalendar, england_and_wales
 from alerting.model.catalogue import Catalogue, Measure
+from alerting.model.events import EventFrame
 from alerting.model.fields import OneOrMany, globs_match
 from alerting.model.findings import Finding, Severity, Status
 from alerting.model.frames import CaseFrame, ObservationFrame, RiskFrame
@@ -42,6 +43,7 @@ class EvaluationData:
     observations: ObservationFrame
     risks: RiskFrame
     cases: CaseFrame
+    events: EventFrame = field(default_factory=lambda: EventFrame.from_records(()))
 
 
 @dataclass(frozen=True)

@@ -62,7 +62,10 @@ def load_source(store: Store, source: SourceSettings, now: datetime) -> SourceLo
             path = Path(source.path)
             if path.is_dir() and not data_files(path):
                 raise SourceError(f"{source.path}: folder has no CSV or XLSX files")
-            reports = tuple(load_path(store, path, source.kind))
+            layout = Path(source.layout) if source.layout else None
+            if layout is not None and not layout.is_file():
+                raise SourceError(f"{source.layout}: layout file does not exist")
+            reports = tuple(load_path(store, path, source.kind, layout=layout))
         outcome = SourceLoad(source.name, reports)
     except SourceError as exc:
         outcome = SourceLoad(source.name, error=redact_text(str(exc)))
@@ -100,6 +103,8 @@ def missing_reason(source: SourceSettings, status: SourceStatus | None) -> str |
             return f"{source.path} does not exist"
         if not data_files(path):
             return f"{source.path} has no CSV or XLSX files"
+        if source.layout is not None and not Path(source.layout).is_file():
+            return f"layout file {source.layout} does not exist"
     if status is not None and status.error:
         return status.error
     return None

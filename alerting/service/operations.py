@@ -147,7 +147,7 @@ def check_outbox(store: Store, settings: Settings, now: datetime) -> Checked:
             "fixing the address or channel, `alerting outbox retry` sends them again.",
             Severity.HIGH, now, {"dead": counts["dead"], "receivers": receivers}))
     waiting = counts["pending"] + counts["sending"]
-    oldest = store.oldest_pending()
+    oldest = store.oldest_pending(now)
     limits = settings.operations
     too_old = oldest is not None and now - oldest > limits.backlog_age
     if waiting > limits.backlog_warn or too_old:

@@ -81,7 +81,7 @@ def check_health(store: Store, settings: Settings, now: datetime,
             health.silenced += 1 if alert.silenced_by else 0
             health.inhibited += 1 if alert.inhibited_by and not alert.silenced_by else 0
     health.outbox = store.outbox_counts()
-    health.oldest_waiting = store.oldest_pending()
+    health.oldest_waiting = store.oldest_pending(now)
     return health
 
 

@@ -161,7 +161,9 @@ class NoticeStore:
                     {"id": n.id, "receiver": n.receiver, "channel": n.channel,
                      "subject": n.subject, "alert_count": int(n.metadata.get("alerts", 0)),
                      "body": json.dumps(n.to_json(), default=str), "status": PENDING,
-                     "attempts": 0, "created_at": n.created_at or now, "next_attempt_at": now}
+                     "attempts": 0, "created_at": n.created_at or now,
+                     "next_attempt_at": max(n.not_before, now) if n.not_before else now,
+                     "not_before": n.not_before}
                     for n in new_notices
                 ])
 
@@ -266,10 +268,13 @@ class NoticeStore:
                 notices.c.claimed_by == worker).values(
                 status=PENDING, claimed_by=None, claimed_at=None)).rowcount)
 
-    def oldest_pending(self) -> datetime | None:
-        """When the longest-waiting undelivered notice was queued (None if none is waiting)."""
-        query = sa.select(sa.func.min(notices.c.created_at)).where(
-            notices.c.status.in_([PENDING, SENDING]))
+    def oldest_pending(self, now: datetime | None = None) -> datetime | None:
+        """Since when the longest-waiting undelivered notice has been due: queued, or, for a
+        notice held by quiet hours, since its window opened (None if none is waiting; a
+        notice still held is not waiting)."""
+        due_since = sa.func.coalesce(notices.c.not_before, notices.c.created_at)
+        query = sa.select(sa.func.min(due_since)).where(
+            notices.c.status.in_([PENDING, SENDING]), due_since <= (now or self.clock()))
         with self.engine.connect() as conn:
             return _utc(conn.execute(query).scalar())
 

@@ -89,6 +89,28 @@ case_records = sa.Table(
     sa.UniqueConstraint("child_id", "plan_type", "start_date", name="uq_case_plan"),
 )
 
+# Child-level events from Annex A lists or an events CSV (migration 0005). One row per
+# (child, kind, episode): episode is the ISO start date, or '' for a kind with none
+# (care leavers). `dates` and `details` are JSON objects with sorted keys.
+child_events = sa.Table(
+    "child_events", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("child_id", sa.String(100), nullable=False),
+    sa.Column("kind", sa.String(40), nullable=False),
+    sa.Column("episode", sa.String(10), nullable=False),
+    sa.Column("start_date", sa.Date),
+    sa.Column("end_date", sa.Date),
+    sa.Column("team", sa.String(200)),
+    sa.Column("locality", sa.String(200)),
+    sa.Column("worker", sa.String(200)),
+    sa.Column("dates", sa.Text),
+    sa.Column("details", sa.Text),
+    sa.Column("source", sa.Text, nullable=False),
+    sa.Column("loaded_at", sa.DateTime(timezone=True), nullable=False),
+    sa.UniqueConstraint("child_id", "kind", "episode", name="uq_child_event"),
+    sa.Index("ix_child_events_kind", "kind", "start_date"),
+)
+
 rejected_rows = sa.Table(
     "rejected_rows", metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
@@ -149,6 +171,7 @@ notices = sa.Table(
     sa.Column("claimed_at", sa.DateTime(timezone=True)),
     sa.Column("sent_at", sa.DateTime(timezone=True)),
     sa.Column("last_error", sa.Text),
+    sa.Column("not_before", sa.DateTime(timezone=True)),  # held by quiet hours until then
     sa.Index("ix_notices_due", "status", "next_attempt_at"),
 )
 
@@ -219,4 +242,28 @@ sources = sa.Table(
     sa.Column("rows_loaded", sa.Integer, nullable=False, default=0),
     sa.Column("rows_rejected", sa.Integer, nullable=False, default=0),
     sa.Column("error", sa.Text),
+)
+
+# --- people acting on alerts: who is handling one, and the audit trail (migration 0006) ---
+
+handling = sa.Table(
+    "handling", metadata,
+    sa.Column("identity", sa.String(600), primary_key=True),
+    # The alert episode it was set in: a resolved alert that fires again starts afresh.
+    sa.Column("episode", sa.Integer, nullable=False),
+    sa.Column("handled_by", sa.String(200), nullable=False),
+    sa.Column("note", sa.Text, nullable=False, default=""),
+    sa.Column("set_by", sa.String(200), nullable=False),
+    sa.Column("set_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+audit_events = sa.Table(
+    "audit_events", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("actor", sa.String(200), nullable=False),
+    sa.Column("action", sa.String(60), nullable=False),
+    sa.Column("target", sa.String(600), nullable=False),
+    sa.Column("detail", sa.Text, nullable=False, default=""),
+    sa.Index("ix_audit_target", "target"),
 )

@@ -15,13 +15,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from types import TracebackType
+from types import MappingProxyType, TracebackType
 from typing import Any, Self
 
 import sqlalchemy as sa
 
 from alerting.model.catalogue import Catalogue
 from alerting.model.clock import Clock, utc_now
+from alerting.model.events import EventFrame, EventKind, EventRecord
 from alerting.model.frames import (
     CaseFrame,
     ObservationFrame,
@@ -32,10 +33,13 @@ from alerting.model.records import CaseRecord, ObservationExtras, ObservationRec
 from alerting.store import migrate
 from alerting.store.batches import ObservationColumns
 from alerting.store.bulk import Columns, collector_paused, lock_for_save, staged
+from alerting.store.figures import FiguresStore
+from alerting.store.handling import HandlingStore
 from alerting.store.notices import NoticeStore
 from alerting.store.reading import ObservationChunks
 from alerting.store.schema import (
     case_records,
+    child_events,
     measures,
     observation_revisions,
     observations,
@@ -83,7 +87,7 @@ def _sqlite_file(url: sa.URL) -> Path | None:
     return None
 
 
-class Store(NoticeStore, ServiceStore):
+class Store(NoticeStore, ServiceStore, HandlingStore, FiguresStore):
     """A connection to the alerting database, migrated to the current schema on open."""
 
     def __init__(self, engine: sa.Engine, clock: Clock = utc_now):
@@ -161,6 +165,23 @@ class Store(NoticeStore, ServiceStore):
         }
         return self._upsert(case_records, ("child_id", "plan_type", "start_date"), [columns],
                             source)
+
+    def save_events(self, records: Sequence[EventRecord], source: str) -> SaveCounts:
+        """Upsert child-level events by (child, kind, episode): a later extract updates an
+        event's end date, team, worker and dates in place; the same extract changes nothing."""
+        columns: Columns = {
+            "child_id": [r.child_id for r in records],
+            "kind": [r.kind.value for r in records],
+            "episode": [r.episode for r in records],
+            "start_date": [r.start_date for r in records],
+            "end_date": [r.end_date for r in records],
+            "team": [r.team for r in records],
+            "locality": [r.locality for r in records],
+            "worker": [r.worker for r in records],
+            "dates": [_json({k: v.isoformat() for k, v in r.dates.items()}) for r in records],
+            "details": [_json(r.details) for r in records],
+        }
+        return self._upsert(child_events, ("child_id", "kind", "episode"), [columns], source)
 
     def _upsert(self, table: sa.Table, key: Sequence[str], batches: Iterable[Columns],
                 source: str, *, revised_by: Sequence[str] = ()) -> SaveCounts:
@@ -313,6 +334,36 @@ class Store(NoticeStore, ServiceStore):
             for r in rows
         )
 
+    def event_frame(self, kinds: Iterable[EventKind | str] | None = None) -> EventFrame:
+        """Child-level events of these kinds (all kinds when None) as columns, ordered by
+        child, kind and start date."""
+        query = sa.select(child_events.c.child_id, child_events.c.kind,
+                          child_events.c.start_date, child_events.c.end_date,
+                          child_events.c.team, child_events.c.locality, child_events.c.worker,
+                          child_events.c.dates, child_events.c.details)
+        if kinds is not None:
+            query = query.where(child_events.c.kind.in_([EventKind(k).value for k in kinds]))
+        parsed_dates: dict[str, Mapping[str, date]] = {}  # shared, so read-only
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).all()
+        records = []
+        for r in rows:
+            text = r.dates or "{}"
+            if text not in parsed_dates:
+                parsed_dates[text] = MappingProxyType(
+                    {k: date.fromisoformat(v) for k, v in json.loads(text).items()})
+            records.append(EventRecord(
+                child_id=r.child_id, kind=EventKind(r.kind), start_date=r.start_date,
+                end_date=r.end_date, team=r.team, locality=r.locality, worker=r.worker,
+                dates=parsed_dates[text], details=json.loads(r.details or "{}")))
+        return EventFrame.from_records(records)
+
+    def event_counts(self) -> dict[str, int]:
+        """Stored events per kind."""
+        query = sa.select(child_events.c.kind, sa.func.count()).group_by(child_events.c.kind)
+        with self.engine.connect() as conn:
+            return {kind: int(n) for kind, n in conn.execute(query)}
+
     def revisions(self, measure_id: str, area: str, period_end: date) -> list[dict[str, Any]]:
         query = (sa.select(observation_revisions)
                  .where(observation_revisions.c.measure_id == measure_id,
@@ -329,6 +380,11 @@ class Store(NoticeStore, ServiceStore):
         with self.engine.connect() as conn:
             return {name: int(conn.execute(sa.select(sa.func.count()).select_from(t)).scalar_one())
                     for name, t in tables.items()}
+
+
+def _json(values: Mapping[str, Any]) -> str | None:
+    """A small JSON object written the same way every time, so a re-load compares equal."""
+    return json.dumps(dict(values), sort_keys=True, separators=(",", ":")) if values else None
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -358,6 +358,33 @@ def test_store_open_on_a_new_sqlite_path_creates_it(tmp_path: Path) -> None:
                                    "rejected_rows": 0}
 
 
+def test_events_saved_and_read_by_kind(store: Store) -> None:
+    """Events upsert by (child, kind, start date); a care leaver (no start) by child; the
+    frame reads the kinds asked for, with their named dates."""
+    from alerting.model.events import EventKind, EventRecord
+
+    first = [
+        EventRecord("C1", EventKind.REFERRAL, date(2023, 5, 1), team="Stroud"),
+        EventRecord("C1", EventKind.ASSESSMENT, date(2023, 5, 2), None, "Stroud",
+                    dates={"referral_date": date(2023, 5, 1)}),
+        EventRecord("C2", EventKind.CARE_LEAVER, None, worker="W1",
+                    dates={"latest_review": date(2023, 1, 1)}),
+    ]
+    assert store.save_events(first, "a.csv") == SaveCounts(inserted=3)
+    assert store.save_events(first, "a.csv") == SaveCounts(unchanged=3)
+    later = [EventRecord("C1", EventKind.ASSESSMENT, date(2023, 5, 2), date(2023, 6, 20),
+                         "Stroud", dates={"referral_date": date(2023, 5, 1)}),
+             EventRecord("C2", EventKind.CARE_LEAVER, None, worker="W2",
+                         dates={"latest_review": date(2023, 7, 1)})]
+    assert store.save_events(later, "b.csv") == SaveCounts(updated=2)
+    frame = store.event_frame([EventKind.ASSESSMENT, "care_leaver"])
+    assert frame.child_id == ["C1", "C2"]
+    assert frame.end_date == [date(2023, 6, 20), None]
+    assert frame.worker == [None, "W2"]
+    assert frame.date("latest_review") == [None, date(2023, 7, 1)]
+    assert store.event_counts() == {"referral": 1, "assessment": 1, "care_leaver": 1}
+
+
 def test_store_as_a_context_manager_closes_on_error(tmp_path: Path) -> None:
     """`with Store.open(...) as store:` gives the store and closes it when the block raises."""
     closed: list[Store] = []

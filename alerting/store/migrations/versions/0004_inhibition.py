@@ -1,4 +1,5 @@
-"""Inhibition: the firing alert that mutes an alert, kept with the alert.
+"""Inhibition and quiet hours: the firing alert that mutes an alert, kept with the alert;
+the time a notice held by its route's quiet hours may go.
 
 Revision ID: 0004
 Revises: 0003
@@ -17,8 +18,12 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table("alerts") as batch:
         batch.add_column(sa.Column("inhibited_by", sa.String(600)))
+    with op.batch_alter_table("notices") as batch:
+        batch.add_column(sa.Column("not_before", sa.DateTime(timezone=True)))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("notices") as batch:
+        batch.drop_column("not_before")
     with op.batch_alter_table("alerts") as batch:
         batch.drop_column("inhibited_by")
