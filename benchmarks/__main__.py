@@ -6,7 +6,10 @@ Stages: generate the synthetic data; load it from CSV into the store (rows/s); r
 as columns; evaluate the starter pack (total and per rule type); update alert state; render
 and deliver notices to a loopback SMTP server and a loopback HTTP server, each in a process
 of its own (notices/s); `validate` 100 rule files; a backtest of 24 monthly as-of dates as
-`alerting backtest` runs it; peak memory (RSS). PostgreSQL needs a URL in
+`alerting backtest` runs it; peak memory (RSS). Then the DuckDB reference on the same CSV,
+in the same process: each comparable stage's seconds on both sides and the ratio, and checks
+that both sides hold the same data (rows, sums of values and targets) and find the same
+breaches; the command exits 1 if they disagree. PostgreSQL needs a URL in
 CSC_ALERTING_BENCH_POSTGRES_URL (a scratch database: its tables are emptied).
 Needs the test extras (aiosmtpd): pip install -e ".[test]".
 """
@@ -14,12 +17,13 @@ Needs the test extras (aiosmtpd): pip install -e ".[test]".
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import resource
 import sys
 import tempfile
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -35,6 +39,11 @@ from benchmarks.loopback import http_server, smtp_server
 @dataclass
 class Table:
     rows: list[tuple[str, str, str]] = field(default_factory=list)
+    seconds: dict[str, float] = field(default_factory=dict)  # by stage, for the ratios
+    ratios: dict[str, float] = field(default_factory=dict)  # ours / DuckDB's
+    stored: tuple[int, float, float] = (0, 0.0, 0.0)  # rows, sum of values, of targets
+    found: Counter[tuple[str, str]] = field(default_factory=Counter)
+    disagreements: list[str] = field(default_factory=list)
 
     def add(self, stage: str, seconds: float, detail: str = "") -> None:
         self.rows.append((stage, f"{seconds:.2f}", detail))
@@ -99,14 +108,23 @@ def run(scale: str, backend: str, notices: int, seed: int,  # noqa: PLR0915 (one
                     reports = load_path(store, path)
                 rejected = sum(len(r.rejected) for r in reports)
                 table.add(f"load {name} from CSV", t[0],
-                          f"{rows / t[0]:,.0f} rows/s, {rejected} rejected")
+                          f"{rows / t[0]:,.0f} rows/s, {rejected} rejected, "
+                          f"peak RSS so far {peak_rss_mb():,.0f} MB")
+                table.seconds[f"load {name}"] = t[0]
+            with timed() as t:
+                reports = load_path(store, data.observations)
+            table.add("re-load observations (all unchanged)", t[0],
+                      f"{sum(r.counts.unchanged for r in reports):,} unchanged")
+            table.seconds["re-load observations"] = t[0]
+            table.stored = stored_sums(store)
 
             ruleset = load_rules([data.catalogue, data.rules])
             assert not ruleset.errors, ruleset.errors
             with timed() as t:
                 frames = read_data(store, ruleset)
             table.add("read the store as columns", t[0],
-                      f"{len(frames.observations.value):,} observations")
+                      f"{len(frames.observations.value):,} observations, "
+                      f"peak RSS so far {peak_rss_mb():,.0f} MB")
 
             settings = Settings(database_url=url)
             by_type: dict[str, float] = defaultdict(float)
@@ -121,6 +139,8 @@ def run(scale: str, backend: str, notices: int, seed: int,  # noqa: PLR0915 (one
             table.add("evaluate the starter pack", whole[0], f"{len(findings):,} exceptions")
             for kind, seconds in sorted(by_type.items()):
                 table.add(f"  of which {kind}", seconds)
+            table.seconds.update({f"evaluate {k}": v for k, v in by_type.items()})
+            table.found = Counter((f.rule, f.status.value) for f in findings)
 
             now = datetime(2026, 10, 1, 7, tzinfo=UTC)
             with timed() as t:
@@ -137,8 +157,70 @@ def run(scale: str, backend: str, notices: int, seed: int,  # noqa: PLR0915 (one
             figures = backtest_months(store, ruleset, data.as_of, work / "backtest")
             table.add(f"backtest {figures.as_of_dates} monthly as-of dates", figures.seconds,
                       f"{figures.episodes:,} episodes, {figures.notices:,} notices")
-    table.add("peak memory (RSS)", 0.0, f"{peak_rss_mb():,.0f} MB")
+        table.add("peak memory (RSS)", 0.0, f"{peak_rss_mb():,.0f} MB")
+        # Last, so the peak above is the service's own; on the same files, in this process.
+        beside_duckdb(data, table, say)
     return table
+
+
+def stored_sums(store: Any) -> tuple[int, float, float]:
+    """Rows in the store's observations, and the sums of their values and targets."""
+    import sqlalchemy as sa
+
+    from alerting.store.schema import observations
+
+    query = sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(observations.c.value), 0),
+                      sa.func.coalesce(sa.func.sum(observations.c.target), 0))
+    with store.engine.connect() as conn:
+        count, values, targets = conn.execute(query).one()
+    return int(count), float(values), float(targets)
+
+
+def beside_duckdb(data: Any, table: Table, say: Callable[[str], None]) -> None:
+    """The DuckDB reference (`duckdb_reference.py`) on the same CSV, stage by stage beside
+    ours with the ratio; then the checks that both sides had the same data and found the
+    same breaches. Each disagreement is added to `table.disagreements`."""
+    try:
+        from benchmarks.duckdb_reference import run_reference
+    except ImportError:  # pragma: no cover - duckdb is in the test and bench extras
+        say("DuckDB is not installed (pip install -e '.[bench]'): no side-by-side figures")
+        return
+    duck = run_reference(data.observations, data.catalogue, data.as_of)
+    ours = table.seconds
+    tolerance = ours.get("evaluate tolerance", 0.0)
+    decline = ours.get("evaluate decline", 0.0)
+    say("beside DuckDB (same CSV, same process):")
+    say(f"  {'stage':<44} {'ours':>8} {'DuckDB':>8} {'ratio':>7}")
+    for stage, mine, theirs in (
+            ("load observations (DuckDB: read the CSV)", ours["load observations"],
+             duck.read_seconds),
+            ("re-load observations (DuckDB: read again)", ours["re-load observations"],
+             duck.read_seconds),
+            ("evaluate tolerance", tolerance, duck.tolerance_seconds),
+            ("evaluate decline", decline, duck.decline_seconds),
+            ("evaluate tolerance + decline", tolerance + decline,
+             duck.tolerance_seconds + duck.decline_seconds)):
+        ratio = mine / theirs if theirs else float("inf")
+        table.ratios[stage] = ratio
+        say(f"  {stage:<44} {mine:>7.2f}s {theirs:>7.2f}s {ratio:>6.1f}x")
+    count, values, targets = table.stored
+    found = table.found
+    checks = (
+        ("observations stored / read", count, duck.rows),
+        ("sum of values", values, duck.value_sum),
+        ("sum of targets", targets, duck.target_sum),
+        ("tolerance breaches", found["significantly-worse-than-target", "red"],
+         duck.tolerance_breaches),
+        ("decline breaches", found["three-period-decline", "breach"], duck.decline_breaches),
+        ("decline warnings", found["three-period-decline", "warning"], duck.decline_warnings),
+    )
+    for what, mine_found, theirs_found in checks:
+        # sums are added in another order on each side: equal to 1e-9 of their size
+        same = math.isclose(mine_found, theirs_found, rel_tol=1e-9, abs_tol=1e-6)
+        say(f"  {what:<44} {mine_found:>16,.6g} {theirs_found:>16,.6g}  "
+            f"{'same' if same else 'DISAGREE'}")
+        if not same:
+            table.disagreements.append(f"{what}: ours {mine_found}, DuckDB {theirs_found}")
 
 
 def validate_files(data: Any, folder: Path, table: Table) -> None:
@@ -214,7 +296,11 @@ def main(argv: list[str] | None = None) -> int:
                         help="notices to render and deliver (default 500)")
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args(argv)
-    run(args.scale, args.store, args.notices, args.seed)
+    table = run(args.scale, args.store, args.notices, args.seed)
+    if table.disagreements:
+        print("FAILED: the two sides disagree on the data:\n  "
+              + "\n  ".join(table.disagreements), file=sys.stderr)
+        return 1
     return 0
 
 

@@ -48,6 +48,8 @@ class ReferenceResult:
     read_seconds: float
     tolerance_seconds: float
     decline_seconds: float
+    value_sum: float = 0.0  # checks on the data read (not timed): sums of value and target
+    target_sum: float = 0.0
 
     @property
     def seconds(self) -> float:
@@ -145,10 +147,15 @@ def run_reference(observations: Path, catalogue: Path, as_of: date,
                                   {"as_of": as_of_month, "periods": DECLINE_PERIODS,
                                    "warn_at": DECLINE_WARN_AT})
         done = time.perf_counter()
+        sums = connection.execute(
+            "SELECT coalesce(sum(value), 0), coalesce(sum(target), 0) FROM observations"
+        ).fetchone()
     finally:
         connection.close()
+    assert sums is not None
     return ReferenceResult(rows, series, breaches, declines, warnings,
-                           read - started, rated - read, done - rated)
+                           read - started, rated - read, done - rated,
+                           float(sums[0]), float(sums[1]))
 
 
 def _create_measures(connection: Any, rows: list[tuple[str, float | None, bool, float, float]]

@@ -51,6 +51,11 @@ def test_the_benchmark_runs_every_stage_at_tiny_scale(capsys: pytest.CaptureFixt
                   "backtest 24 monthly as-of dates", "episodes", "peak memory (RSS)"):
         assert stage in out, stage
     assert " 0 rejected" in out and "rejected" in out
+    # Beside DuckDB, on the same data: seconds, ratios, and the checks that both agree.
+    for line in ("beside DuckDB", "load observations (DuckDB: read the CSV)",
+                 "evaluate tolerance + decline", "re-load observations (all unchanged)"):
+        assert line in out, line
+    assert "DISAGREE" not in out and out.count(" same") >= 6
     # The loopback servers run in processes of their own, and one SMTP connection serves all.
     assert "20 emails over 1 SMTP connection(s)" in out
     assert "20 HTTP posts" in out
@@ -94,3 +99,32 @@ def test_duckdb_reference_prints_seconds_and_counts_and_reuses_the_data(
         for words in ("read the CSV", "worse than target by more than tolerance",
                       "breaches (3+ periods)", "warnings (2)", "total"):
             assert words in out, words
+
+
+def test_the_benchmark_fails_loudly_when_duckdb_disagrees(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A difference in rows, sums or breaches between the two sides is reported, and the
+    command then exits 1."""
+    pytest.importorskip("duckdb", reason="the DuckDB reference needs the bench extra")
+    from benchmarks import __main__ as bench
+    from benchmarks import duckdb_reference
+    from benchmarks.generate import generate
+
+    data = generate("tiny", tmp_path, seed=1)
+    duck = duckdb_reference.run_reference(data.observations, data.catalogue, data.as_of)
+    monkeypatch.setattr(duckdb_reference, "run_reference", lambda *_args: duck)
+    found = Counter({("significantly-worse-than-target", "red"): duck.tolerance_breaches,
+                     ("three-period-decline", "breach"): duck.decline_breaches,
+                     ("three-period-decline", "warning"): duck.decline_warnings + 1})
+    table = bench.Table(seconds=dict.fromkeys(("load observations", "re-load observations"),
+                                              1.0),
+                        stored=(duck.rows, duck.value_sum, duck.target_sum), found=found)
+    bench.beside_duckdb(data, table, print)
+    assert table.disagreements == [
+        f"decline warnings: ours {duck.decline_warnings + 1}, DuckDB {duck.decline_warnings}"]
+    assert "DISAGREE" in capsys.readouterr().out
+
+    monkeypatch.setattr(bench, "run", lambda *_args: table)
+    assert bench.main(["--scale", "tiny"]) == 1
+    assert "the two sides disagree" in capsys.readouterr().err

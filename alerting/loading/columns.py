@@ -15,11 +15,13 @@ import json
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import compress, repeat
-from typing import Any, Generic, TypeVar
+from typing import Any, ClassVar, Generic, TypeVar
 
 import numpy as np
 import numpy.typing as npt
+import pyarrow as pa
 
+from alerting.loading.arrow_csv import FIRST_DATA_LINE, PlainColumns, read_plain_csv
 from alerting.loading.contract import (
     RowError,
     TableKind,
@@ -182,19 +184,35 @@ class ObservationTable:
         cells_by_position = list(zip(*rows, strict=True)) if rows else [()] * self.layout.width
         codes = [column.encode(cells) for column, cells in zip(self.columns, cells_by_position,
                                                                 strict=True)]
-        parsed = np.ones(len(rows), dtype=bool)
-        for column, column_codes in zip(self.columns, codes, strict=True):
-            if column.parses:
-                parsed &= column.value_code[column_codes] >= 0
-        for position, column_codes in enumerate(codes):
-            self._code_parts[position].append(column_codes[parsed])
-        self._line_parts.append(lines[parsed])
+        parsed = self._keep_parsed(codes, lines)
         unparsed = np.concatenate([np.flatnonzero(~regular),
                                    np.flatnonzero(regular)[~parsed]])
         for index in np.sort(unparsed).tolist():
             self._parse_row(batch.lines[index], batch.cells[index])
         if batch.invalid is not None:
             self._reject(batch.invalid, f"row {batch.invalid.problem}")
+
+    def add_plain(self, plain: PlainColumns) -> None:
+        """Parse a whole plain file read by pyarrow: each distinct text is parsed once, as
+        in a batch; a row with a cell that did not parse goes to the row parser, with its
+        line (row i is on line FIRST_DATA_LINE + i)."""
+        codes = [column.encode(texts)[at] for column, texts, at in
+                 zip(self.columns, plain.texts, plain.codes, strict=True)]
+        lines = np.arange(FIRST_DATA_LINE, FIRST_DATA_LINE + plain.rows, dtype=np.int64)
+        parsed = self._keep_parsed(codes, lines)
+        for index in np.flatnonzero(~parsed).tolist():
+            self._parse_row(FIRST_DATA_LINE + index, plain.cells(index))
+
+    def _keep_parsed(self, codes: list[IntArray], lines: IntArray) -> npt.NDArray[np.bool_]:
+        """Keep the codes and lines of the rows whose every cell parsed; which those are."""
+        parsed = np.ones(len(lines), dtype=bool)
+        for column, column_codes in zip(self.columns, codes, strict=True):
+            if column.parses:
+                parsed &= column.value_code[column_codes] >= 0
+        for position, column_codes in enumerate(codes):
+            self._code_parts[position].append(column_codes[parsed])
+        self._line_parts.append(lines[parsed])
+        return parsed
 
     def _parse_row(self, line: int, cells: list[str]) -> None:
         """The row path for one row, as load_table would take it."""
@@ -261,6 +279,8 @@ class ObservationTable:
             yield output.batch([codes[start:start + SAVE_ROWS] for codes in self.codes])
         if self.records:
             yield ObservationColumns.from_records([record for _, record, _ in self.records])
+        del output
+        pa.default_memory_pool().release_unused()  # Arrow's allocator keeps freed pages
 
 
 def _joined(parts: list[IntArray]) -> IntArray:
@@ -285,11 +305,19 @@ def _repeats(keys: tuple[IntArray, IntArray, IntArray],
 
 
 class _Output:
-    """Turns codes back into stored values: per column, a table from text code to value."""
+    """Turns codes back into stored values: per column, an Arrow array from text code to
+    value, so a batch's column is one `take` (in C) rather than a Python list."""
+
+    _TYPES: ClassVar[dict[str, pa.DataType]] = {
+        "measure_id": pa.string(), "area": pa.string(), "period_end": pa.date32(),
+        "period_kind": pa.string(), "value": pa.float64(), "raw_value": pa.string(),
+        "target": pa.float64(), "numerator": pa.float64(), "denominator": pa.float64(),
+        "commentary": pa.string(),
+    }
 
     def __init__(self, table: ObservationTable):
         self.table = table
-        self.by_text: dict[str, ObjArray] = {}
+        self.by_text: dict[str, pa.Array] = {}
         for name, part in (("measure_id", None), ("area", None), ("value", 0), ("target", None),
                            ("numerator", None), ("denominator", None), ("commentary", None)):
             self._add(name, name, part)
@@ -304,21 +332,26 @@ class _Output:
             return
         values = [_part(v, part) for v in column.values]
         # a rejected text (value code -1) picks the None at the end; no saved row has one
-        self.by_text[name] = _objects([*values, None])[column.value_code]
+        by_text = _objects([*values, None])[column.value_code]
+        self.by_text[name] = pa.array(by_text.tolist(), type=self._TYPES[name])
 
     def batch(self, codes: list[IntArray]) -> ObservationColumns:
         position = self.table.layout.position
 
-        def values(name: str, column: str | None = None) -> list[Any] | None:
+        def values(name: str, column: str | None = None) -> pa.Array | None:
             if name not in self.by_text:
                 return None
-            return list(self.by_text[name][codes[position[column or name]]].tolist())
+            return self.by_text[name].take(pa.array(codes[position[column or name]]))
+
+        def required(name: str, column: str | None = None) -> pa.Array:
+            found = values(name, column)
+            return pa.nulls(len(codes[0]), self._TYPES[name]) if found is None else found
 
         return ObservationColumns(
-            measure_id=values("measure_id") or [], area=values("area") or [],
-            period_end=values("period_end", "period") or [],
-            period_kind=values("period_kind", "period") or [],
-            value=values("value") or [], raw_value=values("raw_value", "value") or [],
+            measure_id=required("measure_id"), area=required("area"),
+            period_end=required("period_end", "period"),
+            period_kind=required("period_kind", "period"),
+            value=required("value"), raw_value=required("raw_value", "value"),
             target=values("target"), numerator=values("numerator"),
             denominator=values("denominator"), commentary=values("commentary"),
             comparators=self._comparators(codes),
@@ -363,7 +396,13 @@ def _objects(values: Sequence[Any]) -> ObjArray:
 def parse_observation_csv(table: CsvTable) -> ObservationTable:
     """Parse a whole CSV observations table, column by column."""
     parsed = ObservationTable(table)
-    for batch in table.batches:
-        parsed.add_batch(batch)
+    plain = (read_plain_csv(table.path, table.encoding, len(table.headers))
+             if table.path is not None and table.encoding is not None else None)
+    if plain is not None:
+        parsed.add_plain(plain)
+        del plain
+    else:
+        for batch in table.batches:
+            parsed.add_batch(batch)
     parsed.finish()
     return parsed

@@ -52,6 +52,8 @@ class CsvTable:
     source: str
     headers: tuple[str, ...]
     batches: Iterator[CsvBatch]
+    path: Path | None = None  # the file and its encoding, for a columnar reader
+    encoding: str | None = None
 
     @property
     def rows(self) -> Iterator[RawRow]:
@@ -110,7 +112,7 @@ def read_csv(path: Path) -> CsvTable:
             headers = _heading_row(csv.reader(file), name)
     except OSError as exc:
         raise SourceError(f"{name}: cannot be read: {exc.strerror}") from None
-    return CsvTable(name, headers, _csv_batches(path, encoding))
+    return CsvTable(name, headers, _csv_batches(path, encoding), path, encoding)
 
 
 def _open_text(path: Path, encoding: str) -> TextIO:

@@ -1,21 +1,112 @@
-"""Bulk staging: a batch of columns into a staging table as fast as the driver allows.
+"""Bulk staging: batches of columns into a staging table as fast as the driver allows.
 
-PostgreSQL (psycopg 3) takes the rows by COPY; other drivers by executemany on plain tuples,
-each column converted once per distinct value. The staging table lives only as long as the
-saving transaction, and saves into the same table are serialised (`lock_for_save`).
+Each batch becomes an Arrow table (pyarrow), converted in C. PostgreSQL (psycopg 3) takes
+it by COPY, as CSV that pyarrow writes. SQLite takes a large save by ADBC's bulk ingest
+(Arrow bound in C) into a scratch database file of its own, attached for the merge; a
+small save (or a driver without ADBC) by executemany into a temporary table. Staging lives
+only as long as the saving transaction, and saves into the same table are serialised
+(`lock_for_save`).
 """
 
 from __future__ import annotations
 
 import gc
 import hashlib
+import shutil
+import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from itertools import chain
+from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
+import pyarrow.csv as pa_csv
 import sqlalchemy as sa
 
-Columns = Mapping[str, Sequence[Any]]  # a batch of rows as one list per stored column
+# A batch of rows as one sequence (a list, or a pyarrow Array) per stored column.
+Columns = Mapping[str, Any]
+SCRATCH_ROWS = 20_000  # SQLite: a save whose first batch has this many rows uses ADBC
+_SCRATCH = "bulk_staging"  # the attached scratch database's schema name
+
+
+@contextmanager
+def staged(conn: sa.Connection, table: sa.Table, columns: Sequence[str],
+           batches: Iterable[Columns]) -> Iterator[tuple[sa.Table, int]]:
+    """Stage every batch into a staging table with `columns` of `table`, then run the body
+    in the saving transaction (committed when it ends well, rolled back if it raises);
+    yields the staging table and the number of rows staged."""
+    batches = iter(batches)
+    first = next(batches, None)
+    rest = chain([] if first is None else [first], batches)
+    if (first is not None and conn.dialect.name == "sqlite" and _rows(first) >= SCRATCH_ROWS
+            and _adbc_sqlite() is not None):
+        with _scratch_staging(conn, table, columns, rest) as found:
+            yield found
+        return
+    with conn.begin(), staging_table(conn, table, columns) as staging:
+        yield staging, sum(stage(conn, staging, batch) for batch in rest)
+
+
+def _rows(batch: Columns) -> int:
+    return len(next(iter(batch.values()))) if batch else 0
+
+
+def _adbc_sqlite() -> Any:
+    try:
+        import adbc_driver_sqlite.dbapi
+    except ImportError:  # pragma: no cover - a dependency; executemany serves without it
+        return None
+    return adbc_driver_sqlite.dbapi
+
+
+@contextmanager
+def _scratch_staging(conn: sa.Connection, table: sa.Table, columns: Sequence[str],
+                     batches: Iterable[Columns]) -> Iterator[tuple[sa.Table, int]]:
+    """SQLite: ADBC writes the batches into a scratch database file (no journal, no sync:
+    it is thrown away) and closes it; the store's connection then attaches it and merges
+    from it in its own transaction, and detaches it afterwards. The scratch file is never
+    open in both SQLite libraries at once (ADBC bundles its own), and ATTACH and DETACH run
+    outside the transaction, as SQLite requires."""
+    folder = Path(tempfile.mkdtemp(prefix="csc-alerting-staging-"))
+    try:
+        path = folder / "staging.sqlite3"
+        staging = _staging_table(table, columns, schema=_SCRATCH)
+        count = _ingest(path, staging, batches)
+        conn.exec_driver_sql(f"ATTACH DATABASE ? AS {_SCRATCH}", (str(path),))
+        conn.commit()  # ends the transaction SQLAlchemy began (SQLite began none)
+        try:
+            with conn.begin():
+                yield staging, count
+        finally:
+            conn.exec_driver_sql(f"DETACH DATABASE {_SCRATCH}")
+            conn.commit()
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _ingest(path: Path, staging: sa.Table, batches: Iterable[Columns]) -> int:
+    dbapi = _adbc_sqlite()
+    count = 0
+    with dbapi.connect(str(path), autocommit=True) as adbc, adbc.cursor() as cursor:
+        cursor.execute("PRAGMA journal_mode=OFF")
+        cursor.execute("PRAGMA synchronous=OFF")
+        for batch in batches:
+            data = arrow_table(staging, batch, dates_as_text=True)
+            if data.num_rows:
+                cursor.adbc_ingest(staging.name, data, mode="append" if count else "create")
+                count += data.num_rows
+        if not count:  # the merge still reads the table
+            cursor.adbc_ingest(staging.name, arrow_table(staging, {}, dates_as_text=True),
+                               mode="create")
+    return count
+
+
+def _staging_table(table: sa.Table, columns: Sequence[str], *, schema: str | None = None,
+                   **options: Any) -> sa.Table:
+    return sa.Table(f"staging_{table.name}", sa.MetaData(),
+                    *(sa.Column(c, table.c[c].type) for c in columns),
+                    schema=schema, **options)
 
 
 @contextmanager
@@ -30,11 +121,7 @@ def staging_table(conn: sa.Connection, table: sa.Table,
     """
     postgres = conn.dialect.name == "postgresql"
     options: dict[str, Any] = {"postgresql_on_commit": "DROP"} if postgres else {}
-    staging = sa.Table(
-        f"staging_{table.name}", sa.MetaData(),
-        *(sa.Column(c, table.c[c].type) for c in columns),
-        prefixes=["TEMPORARY"], **options,
-    )
+    staging = _staging_table(table, columns, prefixes=["TEMPORARY"], **options)
     if not postgres:
         conn.exec_driver_sql(f'DROP TABLE IF EXISTS temp."{staging.name}"')
     staging.create(conn)
@@ -70,19 +157,19 @@ def save_lock_key(name: str) -> int:
 
 
 def stage(conn: sa.Connection, staging: sa.Table, batch: Columns) -> int:
-    """Insert one batch of columns into the staging table; returns its row count. Absent
-    columns stay NULL. PostgreSQL (psycopg 3) takes the rows by COPY; other drivers by
-    executemany on plain tuples, each column converted once per distinct value."""
+    """Insert one batch of columns into the (temporary) staging table; returns its row
+    count. Absent columns stay NULL. PostgreSQL (psycopg 3) takes the rows by COPY, as CSV
+    that pyarrow writes from the batch; other drivers by executemany on plain tuples, each
+    column converted once per distinct value."""
     names = list(batch)
-    if not names:
-        return 0
-    count = len(batch[names[0]])
+    count = _rows(batch)
     if not count:
         return 0
     if conn.dialect.name == "postgresql" and conn.dialect.driver == "psycopg":
-        _copy(conn, staging, names, zip(*(batch[n] for n in names), strict=True))
+        _copy(conn, staging, arrow_table(staging, batch, absent_as_null=False))
         return count
-    columns = [_bound(batch[n], _processor(staging.c[n].type, conn.dialect)) for n in names]
+    columns = [_bound(_python(batch[n]), _processor(staging.c[n].type, conn.dialect))
+               for n in names]
     compiled = staging.insert().values({n: sa.bindparam(n) for n in names}).compile(
         dialect=conn.dialect)
     params: list[Any]
@@ -94,6 +181,48 @@ def stage(conn: sa.Connection, staging: sa.Table, batch: Columns) -> int:
         params = [dict(zip(names, row, strict=True)) for row in zip(*columns, strict=True)]
     conn.exec_driver_sql(str(compiled), params)
     return count
+
+
+def _python(values: Any) -> Sequence[Any]:
+    if isinstance(values, pa.Array | pa.ChunkedArray):
+        return list(values.to_pylist())
+    return list(values) if not isinstance(values, list) else values
+
+
+_ARROW_TYPES: dict[type[sa.types.TypeEngine[Any]], pa.DataType] = {
+    sa.Date: pa.date32(), sa.Float: pa.float64(), sa.Integer: pa.int64(),
+    sa.String: pa.string(), sa.Boolean: pa.bool_(),
+}
+
+
+def _arrow_type(column: sa.Column[Any]) -> pa.DataType:
+    for kind, arrow in _ARROW_TYPES.items():
+        if isinstance(column.type, kind):
+            return arrow
+    raise TypeError(f"no Arrow type for staging column {column.name} ({column.type})")
+
+
+def arrow_table(staging: sa.Table, batch: Columns, *, dates_as_text: bool = False,
+                absent_as_null: bool = True) -> pa.Table:
+    """A batch as an Arrow table with the staging table's column types: a Python list is
+    converted in C, an Arrow array cast if need be. A column the batch leaves out is all
+    NULL (or left out, without `absent_as_null`). SQLite keeps dates as ISO text."""
+    count = _rows(batch)
+    arrays: dict[str, pa.Array] = {}
+    for column in staging.c:
+        wanted = _arrow_type(column)
+        if column.name in batch:
+            values = batch[column.name]
+            array = (values.cast(wanted) if isinstance(values, pa.Array | pa.ChunkedArray)
+                     else pa.array(values, type=wanted))
+        elif absent_as_null:
+            array = pa.nulls(count, wanted)
+        else:
+            continue
+        if dates_as_text and wanted == pa.date32():
+            array = array.cast(pa.string())
+        arrays[column.name] = array
+    return pa.table(arrays)
 
 
 def _processor(column_type: sa.types.TypeEngine[Any],
@@ -112,14 +241,17 @@ def _bound(values: Sequence[Any], process: Callable[[Any], Any] | None) -> Seque
     return [converted[v] for v in values]
 
 
-def _copy(conn: sa.Connection, staging: sa.Table, names: Sequence[str],
-          rows: Iterable[tuple[Any, ...]]) -> None:
+def _copy(conn: sa.Connection, staging: sa.Table, data: pa.Table) -> None:
+    """COPY … FROM STDIN in CSV: pyarrow quotes every string, so an empty string stays
+    one and an unquoted empty field is NULL."""
+    sink = pa.BufferOutputStream()
+    pa_csv.write_csv(data, sink, pa_csv.WriteOptions(include_header=False))
     cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-    columns = ", ".join(f'"{n}"' for n in names)
+    columns = ", ".join(f'"{n}"' for n in data.column_names)
     try:
-        with cursor.copy(f'COPY "{staging.name}" ({columns}) FROM STDIN') as copy:
-            for row in rows:
-                copy.write_row(row)
+        with cursor.copy(f'COPY "{staging.name}" ({columns}) FROM STDIN '
+                         "WITH (FORMAT csv)") as copy:
+            copy.write(sink.getvalue().to_pybytes())
     finally:
         cursor.close()
 

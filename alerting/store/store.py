@@ -1,7 +1,8 @@
 """Store operations in the users' words: save observations, risks and cases; read frames.
 
 Saving is set-based and idempotent: rows arrive as batches of columns and go to a staging
-table (PostgreSQL: COPY; otherwise executemany on plain tuples), then one statement each
+table (`bulk.py`: PostgreSQL by COPY; SQLite by ADBC's bulk ingest for a large save,
+executemany for a small one), then one statement each
 records revisions, updates changed rows and inserts new ones, all in one transaction.
 Re-loading the same file changes nothing; a revised value replaces the old one and the old
 one is kept as a revision.
@@ -31,7 +32,7 @@ from alerting.model.frames import (
 from alerting.model.records import CaseRecord, ObservationExtras, ObservationRecord, RiskRecord
 from alerting.store import migrate
 from alerting.store.batches import ObservationColumns
-from alerting.store.bulk import Columns, collector_paused, lock_for_save, stage, staging_table
+from alerting.store.bulk import Columns, collector_paused, lock_for_save, staged
 from alerting.store.figures import FiguresStore
 from alerting.store.handling import HandlingStore
 from alerting.store.notices import NoticeStore
@@ -188,14 +189,14 @@ class Store(NoticeStore, ServiceStore, HandlingStore, FiguresStore):
         Concurrent saves into the same table stage at once but merge one at a time."""
         now = self.clock()
         data_columns = [c.name for c in table.c if c.name not in _BOOKKEEPING]
-        with self.engine.begin() as conn, staging_table(conn, table, data_columns) as staging:
-            staged = sum(stage(conn, staging, batch) for batch in batches)
-            if not staged:
+        with (self.engine.connect() as conn,
+              staged(conn, table, data_columns, batches) as (staging, count)):
+            if not count:
                 return SaveCounts()
             lock_for_save(conn, table)  # before the counts: see every row saved so far
             compared = [c for c in data_columns if c not in key]
             return self._merge_staging(conn, table, staging, key, compared, revised_by,
-                                       source, now, staged)
+                                       source, now, count)
 
     def _merge_staging(self, conn: sa.Connection, table: sa.Table, staging: sa.Table,
                        key: Sequence[str], compared: Sequence[str], revised_by: Sequence[str],
