@@ -33,6 +33,7 @@ from pydantic import (
 
 from alerting.authoring.testing.series import check_start, parse_values
 from alerting.model.catalogue import Frequency
+from alerting.model.events import EventKind, EventRecord
 from alerting.model.findings import Status
 from alerting.model.periods import Period, PeriodError, parse_period
 from alerting.model.problems import Problem, YamlDocument, problems_from_validation
@@ -200,6 +201,38 @@ class CaseInput(_Input):
         return self
 
 
+def _dates(raw: Any) -> Any:
+    if not isinstance(raw, Mapping):
+        raise ValueError("must be a mapping of date names to dates, like "
+                         "{referral_date: 2024-03-22, initial_visit: 2024-04-09}")
+    return {str(k): _date(v) for k, v in raw.items()}
+
+
+class EventInput(_Input):
+    """One child-level event (as an Annex A row or a tidy events CSV row gives it): its kind,
+    start and end, who holds it, and its other dates by name (`dates`)."""
+
+    child_id: str = Field(min_length=1)
+    kind: EventKind
+    start_date: TestDate
+    end_date: Annotated[date | None, BeforeValidator(_optional_date)] = None
+    team: str = Field(min_length=1)
+    locality: str | None = None
+    worker: str | None = None
+    dates: Annotated[Mapping[str, date], BeforeValidator(_dates)] = Field(default_factory=dict)
+    details: Mapping[str, str] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _ends_after_start(self) -> EventInput:
+        if self.end_date is not None and self.end_date < self.start_date:
+            raise ValueError(f"end_date {self.end_date} is before start_date {self.start_date}")
+        return self
+
+    def record(self) -> EventRecord:
+        return EventRecord(self.child_id, self.kind, self.start_date, self.end_date, self.team,
+                           self.locality, self.worker, dict(self.dates), dict(self.details))
+
+
 class ExpectedFinding(_Input):
     """An exception the test expects: rule, subject (measure, risk or child id), area, status."""
 
@@ -222,6 +255,7 @@ class RuleTest(_Input):
     series: Annotated[tuple[SeriesInput, ...], AList] = ()
     risks: Annotated[tuple[RiskInput, ...], AList] = ()
     cases: Annotated[tuple[CaseInput, ...], AList] = ()
+    events: Annotated[tuple[EventInput, ...], AList] = ()
     expect: Annotated[tuple[ExpectedFinding, ...],
                       BeforeValidator(_a_list(" (write `expect: []` for nothing)"))]
 
@@ -239,6 +273,7 @@ class RuleTestFile(_Input):
     series: Annotated[tuple[SeriesInput, ...], AList] = ()
     risks: Annotated[tuple[RiskInput, ...], AList] = ()
     cases: Annotated[tuple[CaseInput, ...], AList] = ()
+    events: Annotated[tuple[EventInput, ...], AList] = ()
     tests: tuple[RuleTest, ...]
 
 

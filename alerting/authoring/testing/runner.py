@@ -17,6 +17,7 @@ from alerting.authoring.testing.checks import check_test
 from alerting.authoring.testing.diff import Mismatch, compare
 from alerting.authoring.testing.model import (
     CaseInput,
+    EventInput,
     RiskInput,
     RuleTest,
     RuleTestFile,
@@ -34,6 +35,7 @@ from alerting.config.ruleset import (
 )
 from alerting.model.calendar import WorkingCalendar
 from alerting.model.catalogue import Catalogue, Frequency, catalogue_from_document
+from alerting.model.events import EventFrame, EventRecord
 from alerting.model.frames import CaseFrame, ObservationFrame, RiskFrame
 from alerting.model.periods import Period
 from alerting.model.problems import (
@@ -97,7 +99,8 @@ def run_document(document: YamlDocument, base_dir: Path, *,
         return FileResult(document.file, problems=tuple(problems))
     builder = DataBuilder(document, ruleset)
     last_as_of = max(test.as_of for test in spec.tests)
-    shared = builder.records(spec.series, spec.risks, spec.cases, base=(), subject="",
+    shared = builder.records(spec.series, spec.risks, spec.cases, spec.events, base=(),
+                             subject="",
                              as_of=last_as_of)
     prepared = []
     for index, test in enumerate(spec.tests):
@@ -105,7 +108,7 @@ def run_document(document: YamlDocument, base_dir: Path, *,
         subject = f"test '{test.name}': "
         for path, message in check_test(test, ruleset, spec.rag_scheme or scheme):
             builder.problem((*base, *path), subject + message)
-        records = builder.records(test.series, test.risks, test.cases, base=base,
+        records = builder.records(test.series, test.risks, test.cases, test.events, base=base,
                                   subject=subject, as_of=test.as_of, shared=shared)
         prepared.append((test, document.line_of(base), records))
     if builder.problems:
@@ -190,7 +193,8 @@ def rule_file_problems(names: Sequence[str], document: YamlDocument,
     return problems
 
 
-Records = tuple[tuple[ObservationRecord, ...], tuple[RiskRecord, ...], tuple[CaseRecord, ...]]
+Records = tuple[tuple[ObservationRecord, ...], tuple[RiskRecord, ...], tuple[CaseRecord, ...],
+                tuple[EventRecord, ...]]
 
 
 class DataBuilder:
@@ -232,8 +236,9 @@ class DataBuilder:
                      if base in failed or (not base and failed))
 
     def records(self, series: Sequence[SeriesInput], risks: Sequence[RiskInput],
-                cases: Sequence[CaseInput], *, base: PathKey, subject: str, as_of: date,
-                shared: Records = ((), (), ())) -> Records:
+                cases: Sequence[CaseInput], events: Sequence[EventInput] = (), *,
+                base: PathKey, subject: str, as_of: date,
+                shared: Records = ((), (), (), ())) -> Records:
         """Records for a test (or, with base (), the file's shared data, checked against the
         last as_of in the file)."""
         observations = list(shared[0])
@@ -265,7 +270,17 @@ class DataBuilder:
                              f"{case.plan_type} plan starting {case.start_date}")
             seen_plans.add(key)
             plans.append(record)
-        return tuple(observations), tuple(scores), tuple(plans)
+        happened = list(shared[3])
+        seen_events = {e.key for e in happened}
+        for index, given in enumerate(events):
+            event = given.record()
+            if event.key in seen_events:
+                self.problem((*base, "events", index),
+                             f"{subject}events[{index}]: child {given.child_id} already has a "
+                             f"{given.kind.value} event starting {given.start_date}")
+            seen_events.add(event.key)
+            happened.append(event)
+        return tuple(observations), tuple(scores), tuple(plans), tuple(happened)
 
     def _series(self, entry: SeriesInput, path: PathKey, where: str,
                 seen: set[tuple[str, str, date]]) -> list[ObservationRecord]:
@@ -329,12 +344,13 @@ class DataBuilder:
 
     def data(self, records: Records) -> EvaluationData:
         """The frames the store would hand the rules for these rows (as `gather` does)."""
-        observations, risks, cases = records
+        observations, risks, cases, events = records
         return EvaluationData(
             catalogue=self.ruleset.catalogue,
             observations=ObservationFrame.from_records(observations),
             risks=RiskFrame.from_records(risks),
             cases=CaseFrame.from_records(cases),
+            events=EventFrame.from_records(events),
         )
 
 
