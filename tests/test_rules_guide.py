@@ -11,6 +11,7 @@ from pydantic import BaseModel
 
 from alerting.authoring.testing.model import (
     CaseInput,
+    EventInput,
     ExpectedFinding,
     RiskInput,
     RuleTest,
@@ -130,7 +131,7 @@ def test_every_common_rule_field_and_selection_key_is_explained_and_used():
 
 
 @pytest.mark.parametrize("model", [Measure, Tolerance, RuleTestFile, RuleTest, SeriesInput,
-                                   RiskInput, CaseInput, ExpectedFinding])
+                                   RiskInput, CaseInput, EventInput, ExpectedFinding])
 def test_every_catalogue_and_test_file_field_is_in_the_guide(model: type[BaseModel]):
     """Catalogue fields and every key of the test-file format are explained."""
     missing = [name for name in model.model_fields if not mentioned(name)]
