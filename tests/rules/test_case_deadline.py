@@ -260,3 +260,21 @@ def test_an_unknown_kind_is_refused():
     """kind must be one of the event kinds."""
     with pytest.raises(ValidationError, match="cp_plan"):
         rule("case_deadline", kind="cp_visit", within="10wd")
+
+
+def test_backtest_replays_a_deadline_from_breach_to_resolution():
+    """Replayed month by month, an assessment is overdue from the month after its deadline
+    until the month it is authorised, then resolved; the cohort counts ride on each finding."""
+    from alerting.authoring.backtest.replay import as_of_dates, has_data, run_backtest
+    from alerting.config.ruleset import RuleSet
+
+    case_rule = rule("case_deadline", id="assessment-45wd", kind="assessment", within="45wd")
+    data = events_data([event("C1", date(2024, 1, 8), end=date(2024, 4, 15)),
+                        event("C2", date(2024, 3, 1))])
+    assert has_data(data)
+    dates = as_of_dates(data, date(2024, 1, 1), date(2024, 6, 30))
+    replay = run_backtest(RuleSet(rules=(case_rule,)), data, dates, None)
+    spans = [(e.subject, e.started, e.ended) for e in replay.episodes]
+    # C1: 45wd from 8 Jan 2024 is 11 Mar; C2: from 1 Mar it is 6 May (Easter, May Day).
+    assert spans == [("C1", date(2024, 3, 31), date(2024, 4, 30)),
+                     ("C2", date(2024, 5, 31), None)]
