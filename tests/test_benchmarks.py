@@ -94,3 +94,15 @@ def test_duckdb_reference_prints_seconds_and_counts_and_reuses_the_data(
         for words in ("read the CSV", "worse than target by more than tolerance",
                       "breaches (3+ periods)", "warnings (2)", "total"):
             assert words in out, words
+
+
+def test_deadlines_benchmark_evaluates_the_timeliness_rules(capsys: pytest.CaptureFixture[str]
+                                                           ) -> None:
+    """`python -m benchmarks.deadlines` times each timeliness rule and reports peak RSS."""
+    from benchmarks import deadlines
+
+    assert deadlines.main(["--events", "500"]) == 0
+    out = capsys.readouterr().out
+    for stage in ("invent 500 open events", "event frame", "evaluate cp-visit-10wd",
+                  "evaluate all 7 timeliness rules", "peak memory (RSS)"):
+        assert stage in out, stage

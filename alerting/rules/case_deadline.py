@@ -51,9 +51,16 @@ def _children(count: int) -> str:
     return f"{count} {'child' if count == 1 else 'children'}"
 
 
+_EPOCH = date(1970, 1, 1).toordinal()
+
+
 def _column(days: Sequence[date | None]) -> DayArray:
-    return np.array([np.datetime64(d, "D") if d is not None else _NAT for d in days],
-                    dtype="datetime64[D]")
+    """Dates as datetime64[D] (NaT for none), through ordinals: numpy builds it in one go."""
+    ordinals = np.fromiter((d.toordinal() if d is not None else 0 for d in days),
+                           dtype=np.int64, count=len(days))
+    column: DayArray = (ordinals - _EPOCH).astype("datetime64[D]")
+    column[ordinals == 0] = _NAT
+    return column
 
 
 def deadlines(starts: DayArray, duration: RuleDuration, calendar: WorkingCalendar) -> DayArray:
@@ -235,31 +242,31 @@ class CaseDeadlineRule(Rule):
         """The counts a head of service reads: children overdue per team and locality, the
         share of the team's open events of the kind, and the longest (in working days)."""
         overdue = clocks.overdue_open
-        cohort_teams, cohort = np.unique(teams[clocks.running], return_counts=True)
-        per_team: dict[str, dict[str, Any]] = {
-            str(t): {"count": 0, "cohort": int(n), "share": 0.0, "longest": 0}
-            for t, n in zip(cohort_teams, cohort, strict=True)}
+        team_names, team_code = np.unique(teams, return_inverse=True)
+        place_names, place_code = np.unique(places, return_inverse=True)
+        _, child_code = np.unique(children, return_inverse=True)
+        width = int(child_code.max()) + 1 if child_code.size else 1
         # Children, not events: a child with two overdue events counts once.
-        pairs = sorted({(str(t), str(c)) for t, c in zip(teams[overdue], children[overdue],
-                                                          strict=True)})
-        for team, _child in pairs:
-            per_team[team]["count"] += 1
-        longest_at: dict[str, int] = {}
-        for index in np.flatnonzero(overdue):
-            team = str(teams[index])
-            if int(clocks.elapsed[index]) > longest_at.get(team, -1):
-                longest_at[team] = int(clocks.elapsed[index])
-        for team, entry in per_team.items():
-            entry["longest"] = longest_at.get(team, 0)
-            entry["share"] = round(entry["count"] / entry["cohort"], 4) if entry["cohort"] else 0.0
-        per_place: dict[str, int] = {}
-        for place, _child in sorted({(str(p), str(c)) for p, c in
-                                     zip(places[overdue], children[overdue], strict=True)}):
-            if place:
-                per_place[place] = per_place.get(place, 0) + 1
-        count = len({str(c) for c in children[overdue]})
-        summary: dict[str, Any] = {"count": count, "cohort": len({str(c) for c in
-                                                                  children[clocks.running]}),
+        def children_per(code: npt.NDArray[np.int64], size: int,
+                         rows: npt.NDArray[np.bool_]) -> npt.NDArray[np.int64]:
+            pairs = np.unique(code[rows].astype(np.int64) * width + child_code[rows])
+            counted: npt.NDArray[np.int64] = np.bincount(pairs // width, minlength=size)
+            return counted
+        count_by_team = children_per(team_code, team_names.size, overdue)
+        cohort_by_team = np.bincount(team_code[clocks.running], minlength=team_names.size)
+        longest_by_team = np.zeros(team_names.size, dtype=np.int64)
+        np.maximum.at(longest_by_team, team_code[overdue], clocks.elapsed[overdue])
+        count_by_place = children_per(place_code, place_names.size, overdue)
+        per_team = {
+            str(name): {"count": int(n), "cohort": int(cohort), "longest": int(longest),
+                        "share": round(int(n) / int(cohort), 4) if cohort else 0.0}
+            for name, n, cohort, longest in zip(team_names, count_by_team, cohort_by_team,
+                                                longest_by_team, strict=True) if cohort or n}
+        per_place = {str(name): int(n) for name, n in zip(place_names, count_by_place,
+                                                          strict=True) if name and n}
+        count = int(np.unique(child_code[overdue]).size)
+        summary: dict[str, Any] = {"count": count,
+                                   "cohort": int(np.unique(child_code[clocks.running]).size),
                                    "teams": per_team, "localities": per_place}
         if count:
             top = np.flatnonzero(overdue)[int(np.argmax(clocks.elapsed[overdue]))]
