@@ -307,8 +307,11 @@ class CaseDeadlineRule(Rule):
         stop = _day(clocks.stop[j]) if not clocks.running[j] else None
         elapsed, overdue = int(clocks.elapsed[j]), int(clocks.overdue[j])
         kind = self.kind.value.replace("_", " ")
+        named = self.from_date if self.from_date and start is not None and \
+            events.dates[i].get(self.from_date) == start else None
+        clock_from = named or "start_date"
         clock = (f"{_plural(elapsed, 'working day')} since "
-                 f"{(self.from_date or 'start').replace('_', ' ')} {_iso(start)}")
+                 f"{(named or 'start').replace('_', ' ')} {_iso(start)}")
         if stop is not None:
             what = f"{kind} completed late on {stop.isoformat()}: {clock}, due {_iso(due)}"
         elif breach:
@@ -332,7 +335,7 @@ class CaseDeadlineRule(Rule):
                      "team": team, "worker": worker, "locality": locality,
                      # The start of the event (for views' 'time on plan'), and of the clock.
                      "start_date": event_start or start, "clock_start": start,
-                     "clock_from": self.from_date or "start_date",
+                     "clock_from": clock_from,
                      "deadline": due, "completed": stop,
                      "working_days_elapsed": elapsed, "working_days_overdue": overdue,
                      "limit": str(self.limit), "recurring": self.every is not None,
