@@ -1,6 +1,7 @@
 """The pipeline in one place.
 
-A run of a job (`run_job`): rules in force -> data sources -> the notice cycle -> delivery.
+A run of a job (`run_job`): rules in force -> data sources -> derived measures -> the notice
+cycle -> delivery.
 The notice cycle (`notify`): gather data -> evaluate rules -> the notice pass -> outbox.
 The notice pass (`notice_pass`, pure): alert state -> silences -> firing or resolved ->
 routing and grouping -> rendering.
@@ -24,6 +25,7 @@ from alerting.alerts.state import Alert, AlertState, AlertUpdate, Change, Notifi
 from alerting.config.ruleset import RuleSet
 from alerting.config.settings import Settings
 from alerting.delivery.dispatch import DispatchReport, dispatch, notifier_factory
+from alerting.derived import DerivedMeasure, derive_measures
 from alerting.model.calendar import WorkingCalendar, england_and_wales
 from alerting.model.clock import Clock, utc_now
 from alerting.model.findings import Finding
@@ -35,6 +37,7 @@ from alerting.rules import EvaluationContext, EvaluationData, RagScheme, Rule
 from alerting.rules.evaluation import Evaluation, evaluate
 from alerting.rules.trends import recent_trends
 from alerting.store import Store
+from alerting.store.handling import Handling
 from notifiers import EMAIL, NOTIFIERS, Notice
 
 
@@ -51,6 +54,13 @@ def gather(store: Store, ruleset: RuleSet) -> EvaluationData:
         cases=store.case_frame(),
         events=store.event_frame(),
     )
+
+
+def derive_stored(store: Store, ruleset: RuleSet, settings: Settings) -> list[DerivedMeasure]:
+    """Re-compute the catalogue's derived measures from the stored events (after the sources
+    load, before the rules read the observations), in the service's working-day calendar."""
+    return derive_measures(store, ruleset.catalogue, settings.calendar.working_calendar(),
+                           settings.authority)
 
 
 def evaluate_stored(store: Store, ruleset: RuleSet, as_of: date, *,
@@ -209,10 +219,28 @@ def notify(store: Store, ruleset: RuleSet, notifying: Notifying, as_of: date, *,
         known={r.id for r in ruleset.rules}, now=now, routing=notifying.routing,
         log=store.notification_log(), silences=notifying.silences,
         rule_titles=ruleset.rule_titles(), rule_templates=ruleset.rule_templates(),
-        render=renderer_for(notifying, now), local=local_time(notifying.settings))
+        render=renderer_for(notifying, now), local=local_time(notifying.settings),
+        describe=with_handling(previous, store.handling()))
     commit_notice_pass(store, done, now)
     delivery = deliver_outbox(store, notifying.settings, clock=clock) if deliver else None
     return NotifyOutcome(evaluation, done.updates, done.notices, done.silenced, delivery)
+
+
+def with_handling(previous: Mapping[str, Alert],
+                  handling: Mapping[str, Handling]) -> Callable[[Finding], Mapping[str, Any]]:
+    """Describe a finding with who is handling its open alert (a manager's note from the
+    web page), so the notice says it is being handled."""
+    current = {identity: entry for identity, entry in handling.items()
+               if (alert := previous.get(identity)) and alert.state is AlertState.FIRING}
+
+    def describe(finding: Finding) -> Mapping[str, Any]:
+        described = finding.to_json()
+        entry = current.get(finding.identity)
+        if entry is not None:
+            described["handled_by"] = {"name": entry.handled_by, "note": entry.note,
+                                       "since": entry.set_at.isoformat()}
+        return described
+    return describe
 
 
 def with_trends(findings: Iterable[Finding], data: EvaluationData) -> list[Finding]:
@@ -316,8 +344,9 @@ class JobSteps:
 
 def run_job(store: Store, job: JobPlan, steps: JobSteps, progress: JobProgress, *,
             clock: Clock = utc_now) -> JobProgress:
-    """One run: the rules in force, then each data source, then the notice cycle for the
-    job's rules (alert state and outbox in one transaction), then delivery."""
+    """One run: the rules in force, then each data source, then the derived measures, then
+    the notice cycle for the job's rules (alert state and outbox in one transaction), then
+    delivery."""
     ruleset = progress.ruleset = steps.rules(progress)
     steps.after("rules")
     for name in job.sources:
@@ -328,6 +357,12 @@ def run_job(store: Store, job: JobPlan, steps: JobSteps, progress: JobProgress, 
         progress.problems.append(f"the job's rules ({', '.join(job.rules)}) match no rule "
                                  "in force")
     notifying = steps.notifying(progress)
+    try:
+        derive_stored(store, ruleset, notifying.settings)  # each measure logs its counts
+    except Exception as exc:  # the loaded figures are still worth evaluating
+        progress.problems.append(f"derived measures were not computed: "
+                                 f"{type(exc).__name__}: {exc}")
+    steps.after("derive")
     outcome = progress.notified = notify(store, ruleset, notifying, job.as_of, clock=clock,
                                          deliver=False, only=only)
     progress.problems.extend(f"rule '{f.rule}' failed: {f.error}"

@@ -474,3 +474,26 @@ def test_backtest_html_escapes_every_text_it_shows():
             assert page.count(str(escape(text))) == shown  # every time, escaped
     # Titles and areas reach the tables, the caption and the chart's tooltips.
     assert pages[0].count("alert(1)") >= 3 and pages[0].count("alert(2)") >= 3
+
+
+def test_backtest_applies_the_inhibit_rules_to_the_notices_it_counts(history, capsys):
+    """A two-month decline in area A in March coincides with the red breach there: with
+    an inhibit rule the decline's notices (new in March, resolved in April: one each, with
+    `group: each`) are not counted; its episode still is."""
+    (history / "rules" / "rules.yaml").write_text(
+        RULES + "  - id: falling\n    type: decline\n    periods: 2\n")
+    each = RECIPIENTS.replace("  send_resolved: true\n", "  send_resolved: true\n  group: each\n")
+
+    def leads_notices(recipients: str) -> tuple[int, int]:
+        (history / "recipients.yaml").write_text(recipients)
+        assert main(_backtest(history, "--format", "json")) == 0
+        report = json.loads(capsys.readouterr().out)
+        falling = [e for e in report["episodes"] if e["rule"] == "falling"]
+        return report["notices"]["leads"], len(falling)
+
+    plain, episodes = leads_notices(each)
+    inhibited, same_episodes = leads_notices(
+        each + "inhibit:\n  - source: {rule: worse-than-target, status: red}\n"
+               "    target: {rule: falling}\n")
+    assert episodes == same_episodes == 1
+    assert plain - inhibited == 2

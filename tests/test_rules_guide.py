@@ -21,6 +21,7 @@ from alerting.authoring.testing.model import (
 from alerting.authoring.testing.runner import FileResult, run_document
 from alerting.cli.rule_tests import report
 from alerting.model.catalogue import Frequency, Measure, Polarity, Tolerance, Unit
+from alerting.model.derivation import AreaLevel, Count, Derivation
 from alerting.model.findings import Severity, Status
 from alerting.model.problems import parse_yaml
 from alerting.rules import RULE_TYPES, RagScheme, Rule, Selection
@@ -138,7 +139,16 @@ def test_every_catalogue_and_test_file_field_is_in_the_guide(model: type[BaseMod
     assert missing == []
 
 
-@pytest.mark.parametrize("choices", [Polarity, Unit, Frequency, Severity, RagScheme, Status])
+def test_every_key_of_a_derived_measure_is_in_the_guide_and_used():
+    """`derived:`'s keys (as authors write them: `from`, not the field's name) are explained,
+    and the worked example computes a measure from events."""
+    keys = [field.alias or name for name, field in Derivation.model_fields.items()]
+    assert [k for k in keys if not mentioned(k)] == []
+    assert any("derived:" in body and "events:" in body for body in EXAMPLES.values())
+
+
+@pytest.mark.parametrize("choices", [Polarity, Unit, Frequency, Severity, RagScheme, Status,
+                                     Count, AreaLevel])
 def test_every_choice_a_field_accepts_is_in_the_guide(choices: type[StrEnum]):
     """Polarities, units, frequencies, severities, RAG schemes and statuses are all named."""
     missing = [c.value for c in choices if not mentioned(c.value)]

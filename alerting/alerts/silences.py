@@ -18,6 +18,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from alerting.model.durations import parse_duration, parse_interval
 from alerting.model.fields import LabelValues, OneOrMany, globs_match
 from alerting.model.problems import Problem, ProblemsFound, problems_from_validation, read_yaml
 
@@ -189,6 +190,27 @@ def save_silences(path: Path, silences: Sequence[Silence]) -> None:
     temporary = path.with_suffix(path.suffix + ".tmp")
     temporary.write_text(_HEADER + body, encoding="utf-8")
     temporary.replace(path)
+
+
+def silence_ends(text: str, now: datetime) -> datetime:
+    """`--until` (and the web form) takes a date (muted through that day) or a duration
+    from now (2w, 36h)."""
+    try:
+        day = date.fromisoformat(text)
+    except ValueError:
+        pass
+    else:
+        return datetime.combine(day, datetime.max.time(), tzinfo=UTC)
+    try:
+        return now + parse_interval(text)
+    except ValueError:
+        pass
+    try:
+        ends = parse_duration(text).after(now.date())
+    except ValueError:
+        raise ValueError(f"--until must be a date like 2026-12-31 or a duration like 2w, "
+                         f"14d or 36h, got {text!r}") from None
+    return datetime.combine(ends, now.timetz())
 
 
 def new_silence_id() -> str:

@@ -305,6 +305,48 @@ def _rule_file(ruleset: RuleSet, rule: Rule) -> str:
     return next((o.file for o in ruleset.files if rule in o.rules), "its rule file")
 
 
+@dataclass(frozen=True)
+class Explained:
+    """What explain says: one paragraph per area (or plan), and notes around them."""
+
+    paragraphs: tuple[str, ...]
+    disabled_note: str = ""
+    silences_note: str = ""
+    failures: tuple[str, ...] = ()
+
+
+def explain_subject(ruleset: RuleSet, settings: Settings, data: EvaluationData, *,
+                    rule_id: str, subject: str, area: str | None, as_of: date,
+                    silences: Silences, now: datetime, today: date) -> Explained:
+    """Why rule `rule_id` fired or did not for one subject, as of a date, in plain English.
+    Raises ExplainError for an unknown rule, subject or area. The CLI and the web page's
+    alert view both call this."""
+    rule = find_rule(ruleset, rule_id)
+    found = find_subject(ruleset, rule, subject, data)
+    calendar = settings.calendar.working_calendar()
+    evaluation = evaluate_data(_engine_rules(ruleset, rule), data, as_of,
+                               settings.rag_scheme, include_all=True, only={rule.id},
+                               calendar=calendar)
+    if evaluation.failures:
+        return Explained((), failures=tuple(f"rule '{f.rule}' failed: {f.error}"
+                                            for f in evaluation.failures))
+    job = Explaining(ruleset, rule, found, as_of, settings.rag_scheme, data,
+                     tuple(f for f in evaluation.findings if f.subject == found), calendar)
+    looks = _LOOKS[rule.applies_to](job, area)
+    inhibition = (_inhibition(settings, ruleset, data, as_of)
+                  if any(look.fired for look in looks) else None)
+    disabled = (f"Rule {rule.id} is disabled (enabled: false in {_rule_file(ruleset, rule)}), "
+                "so it finds nothing and sends nothing. Were it enabled:"
+                if not rule.enabled else "")
+    mentioned = any(look.fired or any(s.matches(alert_labels(look)) for s in silences.silences)
+                    for look in looks if not selection_mismatch(look))
+    note = (f"Silences are as they stand today ({today.isoformat()}), not as of "
+            f"{as_of.isoformat()}: a silence in force on that date may since have ended."
+            if as_of != today and mentioned else "")
+    return Explained(tuple(with_silences(look, silences, now, inhibition) for look in looks),
+                     disabled, note)
+
+
 def explain_command(args: argparse.Namespace, settings: Settings, *,
                     clock: Clock | None = None) -> int:
     clock = clock or utc_now  # read when called, so a test can set the time
@@ -317,35 +359,22 @@ def explain_command(args: argparse.Namespace, settings: Settings, *,
     for problem in silences.problems:
         print(problem, file=sys.stderr)
     try:
-        rule = find_rule(ruleset, args.rule)
+        find_rule(ruleset, args.rule)
         with Store.open(settings.database_url) as store:
             data = read_data(store, ruleset)
-        subject = find_subject(ruleset, rule, args.subject, data)
-        calendar = settings.calendar.working_calendar()
-        evaluation = evaluate_data(_engine_rules(ruleset, rule), data, as_of,
-                                   settings.rag_scheme, include_all=True, only={rule.id},
-                                   calendar=calendar)
-        for failure in evaluation.failures:
-            print(f"rule '{failure.rule}' failed: {failure.error}", file=sys.stderr)
-        if evaluation.failures:
-            return 1
-        job = Explaining(ruleset, rule, subject, as_of, settings.rag_scheme, data,
-                         tuple(f for f in evaluation.findings if f.subject == subject),
-                         calendar)
-        looks = _LOOKS[rule.applies_to](job, args.area)
-        inhibition = (_inhibition(settings, ruleset, data, as_of)
-                      if any(look.fired for look in looks) else None)
+        explained = explain_subject(ruleset, settings, data, rule_id=args.rule,
+                                    subject=args.subject, area=args.area, as_of=as_of,
+                                    silences=silences, now=clock(), today=today)
     except ExplainError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    if not rule.enabled:
-        print(f"Rule {rule.id} is disabled (enabled: false in {_rule_file(ruleset, rule)}), so "
-              "it finds nothing and sends nothing. Were it enabled:\n")
-    now = clock()
-    print("\n\n".join(with_silences(look, silences, now, inhibition) for look in looks))
-    mentioned = any(look.fired or any(s.matches(alert_labels(look)) for s in silences.silences)
-                    for look in looks if not selection_mismatch(look))
-    if as_of != today and mentioned:
-        print(f"\nSilences are as they stand today ({today.isoformat()}), not as of "
-              f"{as_of.isoformat()}: a silence in force on that date may since have ended.")
+    for failure in explained.failures:
+        print(failure, file=sys.stderr)
+    if explained.failures:
+        return 1
+    if explained.disabled_note:
+        print(explained.disabled_note + "\n")
+    print("\n\n".join(explained.paragraphs))
+    if explained.silences_note:
+        print("\n" + explained.silences_note)
     return 0

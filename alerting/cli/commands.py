@@ -11,7 +11,7 @@ from alerting.config.ruleset import RuleSet, load_rules
 from alerting.config.settings import Settings
 from alerting.loading import LoadReport, SourceError, TableKind, load_path, load_sql
 from alerting.model.clock import Clock, local_today, utc_now
-from alerting.pipeline import evaluate_stored
+from alerting.pipeline import derive_stored, evaluate_stored
 from alerting.store import Store
 
 
@@ -97,10 +97,40 @@ def load(args: argparse.Namespace, settings: Settings) -> int:
                 failed += 1
         for report in reports:
             _print_report(report)
+        if any(r.kind is TableKind.EVENTS and _changed(r) for r in reports):
+            _print_derived(store, _rules(None, settings), settings, quiet=True)
         loaded = sum(r.loaded for r in reports)
         rejected = sum(len(r.rejected) for r in reports)
         print(f"total: {loaded} row(s) loaded, {rejected} rejected, {failed} source(s) unreadable")
     return 1 if failed else 0
+
+
+def _changed(report: LoadReport) -> bool:
+    return bool(report.counts.inserted or report.counts.revised or report.counts.updated)
+
+
+def derive(args: argparse.Namespace, settings: Settings) -> int:
+    """Re-compute every derived measure of the catalogue from the stored events."""
+    ruleset = _rules(args.rules, settings)
+    for problem in ruleset.problems:
+        print(problem, file=sys.stderr)
+    with Store.open(settings.database_url) as store:
+        _print_derived(store, ruleset, settings)
+    return 0
+
+
+def _print_derived(store: Store, ruleset: RuleSet, settings: Settings, *,
+                   quiet: bool = False) -> None:
+    """Re-compute the derived measures and print what changed (`quiet`: say nothing when the
+    catalogue has none, as after a load)."""
+    derived = derive_stored(store, ruleset, settings)
+    if not derived and not quiet:
+        print("derived: the measure catalogue has no derived measures")
+    for measure in derived:
+        counts = measure.counts
+        print(f"derived {measure.measure_id}: {counts.total} figure(s) ({counts.inserted} new, "
+              f"{counts.revised} revised, {counts.updated} updated, {counts.unchanged} "
+              "unchanged)")
 
 
 def evaluate(args: argparse.Namespace, settings: Settings, *, clock: Clock | None = None) -> int:

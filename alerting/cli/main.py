@@ -48,6 +48,11 @@ def build_parser() -> argparse.ArgumentParser:
     load.add_argument("--sql", metavar="URL", help="SQLAlchemy URL of a source database")
     load.add_argument("--query", help="SQL query to run against --sql")
 
+    derive = commands.add_parser(
+        "derive", help="re-compute the derived measures from the stored child-level events")
+    derive.add_argument("--rules", type=Path, action="append",
+                        help="rule files or folders with the catalogue (default from config)")
+
     evaluate = commands.add_parser("evaluate", help="evaluate rules and print findings")
     evaluate.add_argument("--as-of", type=_date, default=None,
                           help="evaluation date (default today)")
@@ -140,6 +145,17 @@ def _service_commands(commands: argparse._SubParsersAction[argparse.ArgumentPars
         "worker", help="run the schedules from the config until stopped (SIGTERM, Ctrl-C)")
     worker.add_argument("--name", help="worker name (default: $CSC_ALERTING_WORKER_NAME or "
                                        "the host name)")
+    worker.add_argument("--web", action="store_true",
+                        help="also serve the web page, API and /metrics (config/web.yaml)")
+    worker.add_argument("--web-host", help="address for --web (default: web.yaml's host, "
+                                           "127.0.0.1)")
+    worker.add_argument("--web-port", type=int, help="port for --web (default 8080)")
+
+    web = commands.add_parser(
+        "web", help="serve the web page, the JSON API and /metrics (needs the web extra)")
+    web.add_argument("--host", help="address to listen on (default: web.yaml's host, "
+                                    "127.0.0.1)")
+    web.add_argument("--port", type=int, help="port (default: web.yaml's port, 8080)")
 
     status = commands.add_parser(
         "status", help="last run, next run, open alerts, outbox; exit 1 when unhealthy")
@@ -205,7 +221,7 @@ def _lazy(module: str, name: str) -> Callable[[argparse.Namespace, Settings], in
     return handler
 
 
-_SERVICE = {"run", "worker"}
+_SERVICE = {"run", "worker", "web"}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -214,7 +230,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     # `run` and `worker` log to stdout, as a service manager expects (the worker at INFO,
     # a manual run at WARNING unless -v); the others keep stdout for their output.
     service = args.command in _SERVICE
-    configure_logging(args.verbose + (1 if args.command == "worker" else 0),
+    configure_logging(args.verbose + (1 if args.command in {"worker", "web"} else 0),
                       stream=sys.stdout if service else sys.stderr)
     try:
         settings = load_settings(args.config)
@@ -237,6 +253,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     handler = {
         "validate": commands.validate,
         "load": commands.load,
+        "derive": commands.derive,
         "evaluate": commands.evaluate,
         "notify": notice_commands.notify_command,
         "preview": notice_commands.preview_command,
@@ -247,6 +264,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "db": commands.db,
         "run": service_commands.run_command,
         "worker": service_commands.worker_command,
+        "web": _lazy("alerting.cli.web", "web_command"),
         "status": service_commands.status_command,
         "runs": service_commands.runs_command,
         "config": service_commands.config_check,

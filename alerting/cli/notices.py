@@ -7,7 +7,7 @@ import json
 import sys
 from collections.abc import Mapping
 from dataclasses import replace
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from pathlib import Path
 
 from alerting.alerts.silences import (
@@ -16,11 +16,12 @@ from alerting.alerts.silences import (
     expire_silence,
     load_silences,
     new_silence_id,
+    silence_ends,
 )
 from alerting.config.ruleset import RuleSet, load_rules
 from alerting.config.settings import Settings
 from alerting.model.clock import Clock, local_today, utc_now
-from alerting.model.durations import interval_text, parse_duration, parse_interval
+from alerting.model.durations import interval_text
 from alerting.model.problems import ProblemsFound
 from alerting.pipeline import (
     Notifying,
@@ -183,26 +184,6 @@ def _preview_receiver(routing: Routing, name: str | None,
     return routing.receivers[routes[0].receiver] if routes else None
 
 
-def _until(text: str, now: datetime) -> datetime:
-    """--until takes a date (muted through that day) or a duration from now (2w, 36h)."""
-    try:
-        day = date.fromisoformat(text)
-    except ValueError:
-        pass
-    else:
-        return datetime.combine(day, datetime.max.time(), tzinfo=UTC)
-    try:
-        return now + parse_interval(text)
-    except ValueError:
-        pass
-    try:
-        ends = parse_duration(text).after(now.date())
-    except ValueError:
-        raise ValueError(f"--until must be a date like 2026-12-31 or a duration like 2w, "
-                         f"14d or 36h, got {text!r}") from None
-    return datetime.combine(ends, now.timetz())
-
-
 def silence_command(args: argparse.Namespace, settings: Settings, *,
                     clock: Clock | None = None) -> int:
     clock = clock or utc_now  # read when called, so a test can set the time
@@ -237,7 +218,7 @@ def silence_command(args: argparse.Namespace, settings: Settings, *,
 
 def _silence_add(args: argparse.Namespace, path: Path, now: datetime) -> int:
     try:
-        ends = _until(args.until, now)
+        ends = silence_ends(args.until, now)
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -8,6 +8,7 @@ import os
 import signal
 import sys
 from pathlib import Path
+from typing import Any
 
 from alerting.alerts.silences import load_silences
 from alerting.config.ruleset import load_rules
@@ -70,8 +71,31 @@ def worker_command(args: argparse.Namespace, settings: Settings) -> int:
               "config (`alerting config check`) and start it again", file=sys.stderr)
         return 2
     with Store.open(settings.database_url) as store:
-        service = Service(settings, store, worker=args.name or default_worker_name())
-        return Worker(service).serve()
+        web = None
+        try:
+            if getattr(args, "web", False):
+                web = _start_web(args, settings, store)
+                if web is None:
+                    return 2
+            service = Service(settings, store, worker=args.name or default_worker_name())
+            return Worker(service).serve()
+        finally:
+            if web is not None:
+                web.stop()
+
+
+def _start_web(args: argparse.Namespace, settings: Settings, store: Store) -> Any | None:
+    """`worker --web`: the web page on a thread of the worker, on the worker's store."""
+    from alerting.cli.web import warn_if_public, web_parts, web_settings_or_none
+
+    server = web_parts()
+    web = web_settings_or_none(settings) if server is not None else None
+    if server is None or web is None:
+        return None
+    host, port = args.web_host or web.host, args.web_port or web.port
+    warn_if_public(host)
+    return server.BackgroundServer(server.web_context(settings, store, web=web), host,
+                                   port).start()
 
 
 def _operations_receivers(settings: Settings) -> list[str]:

@@ -167,6 +167,8 @@ class Settings(BaseModel):
     recipients: str = "config/recipients.yaml"
     silences: str = "config/silences.yaml"
     templates: str = "config/templates"
+    # Users, roles and API tokens of the web page and API (`alerting web`).
+    web: str = "config/web.yaml"
     link: str = ""
     # Write every notice to this folder instead of sending it (the embedded default).
     redirect_to_folder: str | None = None

@@ -21,27 +21,9 @@ from alerting.loading.contract import (
     text_cell,
 )
 from alerting.loading.sources import CsvTable, RawTable
-from alerting.model.events import UNDATED_KINDS, EventKind, EventRecord
+from alerting.model.events import EVENT_DATES, UNDATED_KINDS, EventKind, EventRecord
 from alerting.model.values import ValueParseError
 from alerting.store.store import RejectedRow
-
-# The other dates each kind keeps (by field name), for the working-day checks: visits,
-# reviews, the strategy discussion before an ICPC, the adoption milestones.
-EVENT_DATES: Mapping[EventKind, tuple[str, ...]] = {
-    EventKind.CONTACT: (),
-    EventKind.EARLY_HELP: (),
-    EventKind.REFERRAL: (),
-    EventKind.ASSESSMENT: ("referral_date", "initial_visit"),
-    EventKind.S47: ("icpc_date",),
-    EventKind.ICPC: ("strategy_discussion",),
-    EventKind.CIN: ("last_seen", "latest_review"),
-    EventKind.CP_PLAN: ("last_visit", "latest_review"),
-    EventKind.CIC: ("legal_status_start", "latest_review", "last_visit", "last_iro_visit",
-                    "last_health_assessment", "last_dental_check", "placement_start"),
-    EventKind.CARE_LEAVER: ("latest_review", "latest_contact"),
-    EventKind.ADOPTION: ("entered_care", "placement_order", "matched", "placed",
-                         "adoption_order", "no_longer_placed_decision", "ffa_placement"),
-}
 
 # Short coded facts each kind keeps (category of abuse, primary need, legal status, ...).
 EVENT_DETAILS: Mapping[EventKind, tuple[str, ...]] = {

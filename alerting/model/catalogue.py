@@ -10,6 +10,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from alerting.model.derivation import Derivation
 from alerting.model.periods import PeriodError, parse_period
 from alerting.model.problems import Problem, YamlDocument, problems_from_validation
 
@@ -165,6 +166,8 @@ class Measure(BaseModel):
     tolerance: Tolerance | None = None
     link: str | None = None
     targets: tuple[tuple[date, float], ...] = ()
+    # Computed from child-level events (alerting/derived/) rather than loaded.
+    derived: Derivation | None = None
 
     @field_validator("polarity", mode="before")
     @classmethod
@@ -220,6 +223,11 @@ class Catalogue:
 
     def __len__(self) -> int:
         return len(self.measures)
+
+    def derived(self) -> list[Measure]:
+        """The measures computed from events, in id order."""
+        return sorted((m for m in self.measures.values() if m.derived is not None),
+                      key=lambda m: m.id)
 
 
 def catalogue_from_document(document: YamlDocument) -> tuple[Catalogue, list[Problem]]:

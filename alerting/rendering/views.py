@@ -46,6 +46,12 @@ def _web_link(raw: Any) -> str:
     return text if text.startswith(("https://", "http://")) else ""
 
 
+def _handled_by(raw: Any) -> dict[str, str] | None:
+    if not isinstance(raw, Mapping) or not raw.get("name"):
+        return None
+    return {"name": str(raw["name"]), "note": str(raw.get("note") or "")}
+
+
 def time_on_plan(start: date, as_of: date) -> str:
     years, months = divmod(months_between(start, as_of), 12)
     parts = ([_plural(years, "year")] if years else []) + [_plural(months, "month")]
@@ -103,6 +109,8 @@ def alert_view(due: DueAlert, rule_titles: Mapping[str, str],
         "sparkline": sparkline([p.get("value") for p in trend]),
         "chart": "",  # the cid of the inline chart image, set for email
         "child": None,
+        # Who is handling the alert (set on the web page), or None.
+        "handled_by": _handled_by(finding.get("handled_by")),
         "partials": dict(partials),
     }
     view["comparators_text"] = ", ".join(f"{c['name']} {c['value']}"

@@ -243,3 +243,27 @@ sources = sa.Table(
     sa.Column("rows_rejected", sa.Integer, nullable=False, default=0),
     sa.Column("error", sa.Text),
 )
+
+# --- people acting on alerts: who is handling one, and the audit trail (migration 0006) ---
+
+handling = sa.Table(
+    "handling", metadata,
+    sa.Column("identity", sa.String(600), primary_key=True),
+    # The alert episode it was set in: a resolved alert that fires again starts afresh.
+    sa.Column("episode", sa.Integer, nullable=False),
+    sa.Column("handled_by", sa.String(200), nullable=False),
+    sa.Column("note", sa.Text, nullable=False, default=""),
+    sa.Column("set_by", sa.String(200), nullable=False),
+    sa.Column("set_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+audit_events = sa.Table(
+    "audit_events", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("actor", sa.String(200), nullable=False),
+    sa.Column("action", sa.String(60), nullable=False),
+    sa.Column("target", sa.String(600), nullable=False),
+    sa.Column("detail", sa.Text, nullable=False, default=""),
+    sa.Index("ix_audit_target", "target"),
+)

@@ -32,6 +32,8 @@ from alerting.model.records import CaseRecord, ObservationExtras, ObservationRec
 from alerting.store import migrate
 from alerting.store.batches import ObservationColumns
 from alerting.store.bulk import Columns, collector_paused, lock_for_save, stage, staging_table
+from alerting.store.figures import FiguresStore
+from alerting.store.handling import HandlingStore
 from alerting.store.notices import NoticeStore
 from alerting.store.reading import ObservationChunks
 from alerting.store.schema import (
@@ -84,7 +86,7 @@ def _sqlite_file(url: sa.URL) -> Path | None:
     return None
 
 
-class Store(NoticeStore, ServiceStore):
+class Store(NoticeStore, ServiceStore, HandlingStore, FiguresStore):
     """A connection to the alerting database, migrated to the current schema on open."""
 
     def __init__(self, engine: sa.Engine, clock: Clock = utc_now):
@@ -287,6 +289,13 @@ class Store(NoticeStore, ServiceStore):
             for rows in result.partitions(_READ_ROWS):
                 columns.add(rows)
         return columns.frame(self.observation_extras)
+
+    def measure_cells(self, measure_id: str) -> set[tuple[str, date]]:
+        """The (area, period end) of every stored figure of one measure."""
+        query = (sa.select(observations.c.area, observations.c.period_end)
+                 .where(observations.c.measure_id == measure_id))
+        with self.engine.connect() as conn:
+            return {(area, end) for area, end in conn.execute(query)}
 
     def observation_extras(self, row_ids: Sequence[int]) -> dict[int, ObservationExtras]:
         """Comparators, commentary and the rest for the rows a notice needs."""

@@ -163,3 +163,20 @@ def test_email_carries_trend_chart_and_key_facts(council: Council, smtp: SmtpSer
     assert len(images) == 1
     assert images[0]["Content-ID"] == "<chart-1@csc-alerting>"
     assert images[0].get_payload(decode=True).startswith(b"\x89PNG")
+
+
+def test_a_notice_says_who_is_handling_the_alert(council: Council, smtp: SmtpServer) -> None:
+    """Once a manager marks an alert 'being handled by', its next notice says so."""
+    from alerting.store.handling import Handling
+
+    council.visits({"Aug-26": 82})
+    council.run(AUG)
+    identity = "visits-off-target|visits|Testshire"
+    council.store.set_handling(Handling(identity, 1, "Sam Patel", "recording backlog",
+                                        "j.smith", datetime(2026, 9, 1, tzinfo=UTC)))
+    council.visits({"Sep-26": 70})
+    escalated = council.run(SEP)
+    assert len(escalated.notices) == 1
+    text, html = bodies(messages(smtp)[-1])
+    assert "Being handled by Sam Patel: recording backlog" in text
+    assert "Being handled by" in html and "Sam Patel: recording backlog" in html

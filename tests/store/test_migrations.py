@@ -17,7 +17,8 @@ from tests.conftest import temporary_database
 
 TABLES = {"measures", "observations", "observation_revisions", "risk_scores", "case_records",
           "rejected_rows", "alerts", "notification_log", "notices", "delivery_attempts",
-          "runs", "workers", "rule_files", "sources", "child_events"}
+          "runs", "workers", "rule_files", "sources", "child_events", "handling",
+          "audit_events"}
 
 
 def differences(engine: sa.Engine, target: sa.MetaData = metadata) -> list[Any]:

@@ -32,8 +32,9 @@ from pydantic import (
 )
 
 from alerting.authoring.testing.series import check_start, parse_values
+from alerting.derived import DEFAULT_AUTHORITY
 from alerting.model.catalogue import Frequency
-from alerting.model.events import EventKind, EventRecord
+from alerting.model.events import EVENT_DATES, EventKind, EventRecord
 from alerting.model.findings import Status
 from alerting.model.periods import Period, PeriodError, parse_period
 from alerting.model.problems import Problem, YamlDocument, problems_from_validation
@@ -202,35 +203,45 @@ class CaseInput(_Input):
 
 
 def _dates(raw: Any) -> Any:
+    if raw is None:
+        return {}
     if not isinstance(raw, Mapping):
-        raise ValueError("must be a mapping of date names to dates, like "
-                         "{referral_date: 2024-03-22, initial_visit: 2024-04-09}")
-    return {str(k): _date(v) for k, v in raw.items()}
+        raise ValueError("must map date names to dates, like {referral_date: 2024-03-01}")
+    return {str(name): _date(value) for name, value in raw.items()}
 
 
 class EventInput(_Input):
-    """One child-level event (as an Annex A row or a tidy events CSV row gives it): its kind,
-    start and end, who holds it, and its other dates by name (`dates`)."""
+    """One child-level event, with the events columns of the data contract; `dates` holds
+    the kind's named dates (referral_date, initial_visit, strategy_discussion, ...)."""
 
     child_id: str = Field(min_length=1)
     kind: EventKind
     start_date: TestDate
     end_date: Annotated[date | None, BeforeValidator(_optional_date)] = None
-    team: str = Field(min_length=1)
+    team: str | None = None
     locality: str | None = None
     worker: str | None = None
     dates: Annotated[Mapping[str, date], BeforeValidator(_dates)] = Field(default_factory=dict)
+    # Coded facts by name, e.g. {icpc_unnecessary: "Yes"} (what `case_deadline` excludes by).
     details: Mapping[str, str] = Field(default_factory=dict)
 
-    @model_validator(mode="after")
-    def _ends_after_start(self) -> EventInput:
-        if self.end_date is not None and self.end_date < self.start_date:
-            raise ValueError(f"end_date {self.end_date} is before start_date {self.start_date}")
-        return self
+    @field_validator("dates")
+    @classmethod
+    def _named_dates_of_the_kind(cls, dates: Mapping[str, date],
+                                 info: ValidationInfo) -> Mapping[str, date]:
+        kind = info.data.get("kind")
+        if kind is not None:
+            unknown = sorted(set(dates) - set(EVENT_DATES[kind]))
+            if unknown:
+                known = ", ".join(EVENT_DATES[kind]) or "none"
+                raise ValueError(f"{', '.join(unknown)} is not a date {kind.value} events "
+                                 f"keep (they keep: {known})")
+        return dates
 
     def record(self) -> EventRecord:
-        return EventRecord(self.child_id, self.kind, self.start_date, self.end_date, self.team,
-                           self.locality, self.worker, dict(self.dates), dict(self.details))
+        return EventRecord(self.child_id, self.kind, self.start_date, self.end_date,
+                           self.team, self.locality, self.worker, dict(self.dates),
+                           dict(self.details))
 
 
 class ExpectedFinding(_Input):
@@ -274,6 +285,8 @@ class RuleTestFile(_Input):
     risks: Annotated[tuple[RiskInput, ...], AList] = ()
     cases: Annotated[tuple[CaseInput, ...], AList] = ()
     events: Annotated[tuple[EventInput, ...], AList] = ()
+    # The authority-wide area of derived measures computed from `events`.
+    authority: str = Field(default=DEFAULT_AUTHORITY, min_length=1)
     tests: tuple[RuleTest, ...]
 
 

@@ -17,7 +17,6 @@ from alerting.authoring.testing.checks import check_test
 from alerting.authoring.testing.diff import Mismatch, compare
 from alerting.authoring.testing.model import (
     CaseInput,
-    EventInput,
     RiskInput,
     RuleTest,
     RuleTestFile,
@@ -33,7 +32,8 @@ from alerting.config.ruleset import (
     parse_rule,
     yaml_files,
 )
-from alerting.model.calendar import WorkingCalendar
+from alerting.derived import DEFAULT_AUTHORITY, derive_observations
+from alerting.model.calendar import WorkingCalendar, england_and_wales
 from alerting.model.catalogue import Catalogue, Frequency, catalogue_from_document
 from alerting.model.events import EventFrame, EventRecord
 from alerting.model.frames import CaseFrame, ObservationFrame, RiskFrame
@@ -99,8 +99,7 @@ def run_document(document: YamlDocument, base_dir: Path, *,
         return FileResult(document.file, problems=tuple(problems))
     builder = DataBuilder(document, ruleset)
     last_as_of = max(test.as_of for test in spec.tests)
-    shared = builder.records(spec.series, spec.risks, spec.cases, spec.events, base=(),
-                             subject="",
+    shared = builder.records(spec.series, spec.risks, spec.cases, base=(), subject="",
                              as_of=last_as_of)
     prepared = []
     for index, test in enumerate(spec.tests):
@@ -108,15 +107,17 @@ def run_document(document: YamlDocument, base_dir: Path, *,
         subject = f"test '{test.name}': "
         for path, message in check_test(test, ruleset, spec.rag_scheme or scheme):
             builder.problem((*base, *path), subject + message)
-        records = builder.records(test.series, test.risks, test.cases, test.events, base=base,
+        records = builder.records(test.series, test.risks, test.cases, base=base,
                                   subject=subject, as_of=test.as_of, shared=shared)
-        prepared.append((test, document.line_of(base), records))
+        events = tuple(e.record() for e in (*spec.events, *test.events))
+        prepared.append((test, document.line_of(base), records, events))
     if builder.problems:
         return FileResult(document.file, problems=tuple(builder.problems))
+    counting = calendar or england_and_wales()
     outcomes = tuple(
-        run_test(test, ruleset, builder.data(records), document.file, line,
-                 test.rag_scheme or spec.rag_scheme or scheme, calendar)
-        for test, line, records in prepared)
+        run_test(test, ruleset, builder.data(records, events, counting, spec.authority),
+                 document.file, line, test.rag_scheme or spec.rag_scheme or scheme, calendar)
+        for test, line, records, events in prepared)
     return FileResult(document.file, outcomes=outcomes, warnings=builder.warnings_for(outcomes))
 
 
@@ -193,8 +194,7 @@ def rule_file_problems(names: Sequence[str], document: YamlDocument,
     return problems
 
 
-Records = tuple[tuple[ObservationRecord, ...], tuple[RiskRecord, ...], tuple[CaseRecord, ...],
-                tuple[EventRecord, ...]]
+Records = tuple[tuple[ObservationRecord, ...], tuple[RiskRecord, ...], tuple[CaseRecord, ...]]
 
 
 class DataBuilder:
@@ -236,9 +236,8 @@ class DataBuilder:
                      if base in failed or (not base and failed))
 
     def records(self, series: Sequence[SeriesInput], risks: Sequence[RiskInput],
-                cases: Sequence[CaseInput], events: Sequence[EventInput] = (), *,
-                base: PathKey, subject: str, as_of: date,
-                shared: Records = ((), (), (), ())) -> Records:
+                cases: Sequence[CaseInput], *, base: PathKey, subject: str, as_of: date,
+                shared: Records = ((), (), ())) -> Records:
         """Records for a test (or, with base (), the file's shared data, checked against the
         last as_of in the file)."""
         observations = list(shared[0])
@@ -270,17 +269,7 @@ class DataBuilder:
                              f"{case.plan_type} plan starting {case.start_date}")
             seen_plans.add(key)
             plans.append(record)
-        happened = list(shared[3])
-        seen_events = {e.key for e in happened}
-        for index, given in enumerate(events):
-            event = given.record()
-            if event.key in seen_events:
-                self.problem((*base, "events", index),
-                             f"{subject}events[{index}]: child {given.child_id} already has a "
-                             f"{given.kind.value} event starting {given.start_date}")
-            seen_events.add(event.key)
-            happened.append(event)
-        return tuple(observations), tuple(scores), tuple(plans), tuple(happened)
+        return tuple(observations), tuple(scores), tuple(plans)
 
     def _series(self, entry: SeriesInput, path: PathKey, where: str,
                 seen: set[tuple[str, str, date]]) -> list[ObservationRecord]:
@@ -342,15 +331,25 @@ class DataBuilder:
             return False
         return True
 
-    def data(self, records: Records) -> EvaluationData:
-        """The frames the store would hand the rules for these rows (as `gather` does)."""
-        observations, risks, cases, events = records
+    def data(self, records: Records, events: Sequence[EventRecord] = (),
+             calendar: WorkingCalendar | None = None,
+             authority: str = DEFAULT_AUTHORITY) -> EvaluationData:
+        """The frames the store would hand the rules for these rows (as `gather` does), with
+        the derived measures computed from the events as the pipeline does before
+        evaluating (a series given for a derived measure wins for its periods)."""
+        observations, risks, cases = records
+        frame = EventFrame.from_records(events)
+        given = {(r.measure_id, r.area, r.period.end) for r in observations}
+        derived = [record for measure in self.ruleset.catalogue.derived()
+                   for record in derive_observations(measure, frame,
+                                                     calendar or england_and_wales(), authority)
+                   if (record.measure_id, record.area, record.period.end) not in given]
         return EvaluationData(
             catalogue=self.ruleset.catalogue,
-            observations=ObservationFrame.from_records(observations),
+            observations=ObservationFrame.from_records([*observations, *derived]),
             risks=RiskFrame.from_records(risks),
             cases=CaseFrame.from_records(cases),
-            events=EventFrame.from_records(events),
+            events=frame,
         )
 
 
