@@ -128,3 +128,15 @@ def test_the_benchmark_fails_loudly_when_duckdb_disagrees(
     monkeypatch.setattr(bench, "run", lambda *_args: table)
     assert bench.main(["--scale", "tiny"]) == 1
     assert "the two sides disagree" in capsys.readouterr().err
+
+
+def test_deadlines_benchmark_evaluates_the_timeliness_rules(capsys: pytest.CaptureFixture[str]
+                                                           ) -> None:
+    """`python -m benchmarks.deadlines` times each timeliness rule and reports peak RSS."""
+    from benchmarks import deadlines
+
+    assert deadlines.main(["--events", "500"]) == 0
+    out = capsys.readouterr().out
+    for stage in ("invent 500 open events", "event frame", "evaluate cp-visit-10wd",
+                  "evaluate all 7 timeliness rules", "peak memory (RSS)"):
+        assert stage in out, stage

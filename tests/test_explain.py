@@ -512,3 +512,38 @@ def test_case_duration_in_working_days_uses_the_service_calendar(tmp_path, capsy
                         as_of="2024-01-02")
     assert "(9 working days after the start," in out
     assert out.rstrip().endswith("So the rule did not fire.")
+
+
+def _deadline_service(tmp_path):
+    (tmp_path / "rules").mkdir()
+    (tmp_path / "rules" / "rules.yaml").write_text(
+        "rules:\n  - id: cp-visit-10wd\n    type: case_deadline\n    kind: cp_plan\n"
+        "    every: 10wd\n    from_date: last_visit\n")
+    (tmp_path / "events.csv").write_text(
+        "child_id,kind,start_date,end_date,team,worker,last_visit\n"
+        "K1,cp_plan,2023-06-01,,Stroud Safeguarding,Worker 2,2023-12-18\n"
+        "K2,cp_plan,2023-06-01,,Stroud Safeguarding,,2023-12-19\n")
+    service = tmp_path / "service.yaml"
+    service.write_text(f"database_url: sqlite:///{tmp_path / 'db.sqlite3'}\n"
+                       f"rules: [{tmp_path / 'rules'}]\n")
+    assert main(["--config", str(service), "load", "--kind", "events",
+                 str(tmp_path / "events.csv")]) == 0
+    return service
+
+
+def test_case_deadline_explains_the_clock_the_deadline_and_the_verdict(tmp_path, capsys):
+    """A recurring visit deadline: last visit, the deadline over Christmas, days overdue."""
+    service = _deadline_service(tmp_path)
+    capsys.readouterr()
+    code, out, _ = explain(service, capsys, "--rule", "cp-visit-10wd", "--subject", "K1",
+                           as_of="2024-01-05")
+    assert code == 0
+    assert "looked at child K1's cp plan starting 2023-06-01 (Stroud Safeguarding)" in out
+    assert ("Its clock started on 2023-12-18 and the deadline is 2024-01-04; it is still open "
+            "after 11 working days, 1 working day overdue") in out
+    assert "so it is a BREACH and the rule FIRED" in out
+    assert "Allocated worker: Worker 2." in out
+    _, out, _ = explain(service, capsys, "--rule", "cp-visit-10wd", "--subject", "K2",
+                        as_of="2024-01-05")
+    assert "the deadline is 2024-01-05; it is still open after 10 working days;" in out
+    assert out.rstrip().endswith("So the rule did not fire.")

@@ -191,7 +191,7 @@ def test_every_shipped_rule_and_config_file_loads_cleanly():
     assert ruleset.problems == ()
     assert {r.rule_type for r in ruleset.rules} == {
         "tolerance", "decline", "case_duration", "risk_rise", "missing_data", "comparator",
-        "spc"}
+        "spc", "case_deadline"}
     assert len(ruleset.catalogue) > 100
 
 

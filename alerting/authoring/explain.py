@@ -22,6 +22,7 @@ from alerting.authoring.explaining.facts import (
     Plan,
     Point,
     Probe,
+    child_events,
     child_plans,
     close_ids,
     find_id,
@@ -34,6 +35,7 @@ from alerting.config.settings import Settings
 from alerting.model.calendar import WorkingCalendar, england_and_wales
 from alerting.model.catalogue import Measure
 from alerting.model.clock import Clock, local_today, utc_now
+from alerting.model.events import EventRecord
 from alerting.model.findings import Finding, alert_identity
 from alerting.model.problems import ProblemsFound
 from alerting.pipeline import evaluate_data, read_data
@@ -42,7 +44,8 @@ from alerting.rules import EvaluationContext, EvaluationData, RagScheme, Rule
 from alerting.rules.evaluation import evaluate
 from alerting.store import Store
 
-_SINGULAR = {"measures": "measure", "risks": "strategic risk", "cases": "child"}
+_SINGULAR = {"measures": "measure", "risks": "strategic risk", "cases": "child",
+             "events": "child"}
 
 
 class ExplainError(Exception):
@@ -66,7 +69,8 @@ def subject_ids(data: EvaluationData) -> dict[str, list[str]]:
     """Every id a rule could look at, by what rules apply to."""
     measures = sorted(set(data.catalogue.measures) | set(data.observations.measure_ids))
     return {"measures": measures, "risks": list(data.risks.risk_ids),
-            "cases": sorted({str(c) for c in data.cases.child_id})}
+            "cases": sorted({str(c) for c in data.cases.child_id}),
+            "events": sorted(set(data.events.child_id))}
 
 
 def find_subject(ruleset: RuleSet, rule: Rule, wanted: str, data: EvaluationData) -> str:
@@ -83,7 +87,7 @@ def find_subject(ruleset: RuleSet, rule: Rule, wanted: str, data: EvaluationData
                 f"{_SINGULAR[kind]}; rules that look at {plural_kind(kind)}: "
                 f"{', '.join(fitting) or 'none'}")
     where = {"measures": "the catalogue or the stored data", "risks": "the risk register data",
-             "cases": "the case records"}[rule.applies_to]
+             "cases": "the case records", "events": "the child-level events"}[rule.applies_to]
     raise ExplainError(f"no {_SINGULAR[rule.applies_to]} '{wanted}' in {where}"
                        f"{_suggest(wanted, ids[rule.applies_to])}")
 
@@ -115,10 +119,11 @@ class Explaining:
              labels: Mapping[str, str] | None = None, measure: Measure | None = None,
              catalogued: bool = True, points: tuple[Point, ...] = (),
              other_areas: tuple[str, ...] = (), plan: Plan | None = None,
-             risk_title: str = "") -> Look:
+             event: EventRecord | None = None, risk_title: str = "") -> Look:
         return Look(rule=self.rule, as_of=self.as_of, subject=self.subject, area=area,
                     finding=finding, measure=measure,
                     catalogued=catalogued, risk_title=risk_title, points=points, plan=plan,
+                    event=event,
                     other_areas=other_areas, probe=self.probe(area),
                     labels=labels if labels is not None else {}, calendar=self.calendar)
 
@@ -194,7 +199,30 @@ def case_looks(job: Explaining, area: str | None) -> list[Look]:
     return looks
 
 
-_LOOKS = {"measures": measure_looks, "risks": risk_looks, "cases": case_looks}
+def event_looks(job: Explaining, area: str | None) -> list[Look]:
+    """One look per event of the rule's kind the child has (the finding is for the one the
+    rule reported: the child's most overdue)."""
+    kind = getattr(job.rule, "kind", None)
+    events = child_events(job.data.events, job.subject, str(kind) if kind else None)
+    if area is not None:
+        events = tuple(e for e in events
+                       if find_id(area, [e.team or "", e.locality or ""]) is not None)
+        if not events:
+            raise ExplainError(f"child {job.subject} has no {kind} event held by '{area}'")
+    if not events:
+        return [job.look(None, None)]
+    looks = []
+    for event in events:
+        finding = next((f for f in job.findings if f.area == (event.team or "")
+                        and f.details.get("start_date") == event.start_date), None)
+        labels = finding.labels if finding else job.rule.finding_labels(
+            team=event.team, locality=event.locality, child=job.subject, kind=str(kind))
+        looks.append(job.look(event.team, finding, event=event, labels=labels))
+    return looks
+
+
+_LOOKS = {"measures": measure_looks, "risks": risk_looks, "cases": case_looks,
+          "events": event_looks}
 
 
 def alert_labels(look: Look) -> dict[str, str]:

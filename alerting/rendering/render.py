@@ -21,7 +21,13 @@ from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import escape
 
 from alerting.rendering.chart import trend_png
-from alerting.rendering.views import alert_view, count_view, summary_line, timestamp
+from alerting.rendering.views import (
+    alert_view,
+    count_summaries,
+    count_view,
+    summary_line,
+    timestamp,
+)
 from alerting.routing.grouping import NoticeDraft
 from notifiers import (
     DOCUMENTS,
@@ -44,6 +50,10 @@ ALERT_TEMPLATES: dict[str, str] = {
     **{d.template: d.alert_template for d in DOCUMENTS.values()
        if d.template and d.alert_template}}
 _MAX_CHARTS = 25
+
+
+# Count fields that are words for people, not data for a webhook's payload.
+_WORDED = frozenset({"children", "share", "longest", "detail", "summary"})
 
 
 class TemplateProblem(Exception):
@@ -126,6 +136,7 @@ class Renderer:
         return {
             "receiver": {"name": draft.receiver.name, "title": draft.receiver.display_title},
             "alerts": alerts, "child_counts": counts, "more": 0,
+            "count_summaries": count_summaries(counts),
             "still_open": draft.still_open, "summary": summary,
             "title": f"{self.service.authority} children's services: {summary}".strip(),
             "authority": self.service.authority, "link": self.service.link,
@@ -231,6 +242,6 @@ class Renderer:
         return {"version": "1", "service": self.service.name,
                 "authority": self.service.authority, "receiver": draft.receiver.name,
                 "summary": context["summary"], "alerts": alerts,
-                "child_counts": [{k: v for k, v in c.items() if k != "children"}
+                "child_counts": [{k: v for k, v in c.items() if k not in _WORDED}
                                  for c in context["child_counts"]]}
 

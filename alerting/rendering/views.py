@@ -130,10 +130,21 @@ def alert_view(due: DueAlert, rule_titles: Mapping[str, str],
 
 
 def count_view(count: ChildCount, rule_titles: Mapping[str, str]) -> dict[str, Any]:
+    share = (f"{round(100 * count.count / count.cohort)}% of {count.cohort} open"
+             if count.cohort else "")
+    longest = _plural(count.longest, "working day") if count.longest else ""
+    detail = "; ".join(filter(None, [share, f"the longest {longest}" if longest else ""]))
     return {"rule": count.rule, "rule_title": rule_titles.get(count.rule, count.rule),
             "team": count.team, "reason": count.reason.value,
             "reason_words": count.reason.words, "count": count.count,
-            "children": _plural(count.count, "child").replace("childs", "children")}
+            "children": _plural(count.count, "child").replace("childs", "children"),
+            "share": share, "longest": longest, "detail": detail, "summary": count.summary}
+
+
+def count_summaries(counts: list[dict[str, Any]]) -> list[str]:
+    """Each counted rule's cohort summary once, in the order of the counts (report wording:
+    'Assessments for 18 children have been open for more than 90 working days; ...')."""
+    return list(dict.fromkeys(c["summary"] for c in counts if c.get("summary")))
 
 
 def summary_line(alerts: list[dict[str, Any]], counts: list[dict[str, Any]]) -> str:

@@ -34,7 +34,12 @@ class ChildCount:
     team: str
     reason: NotifyReason
     count: int
-
+    # From the findings, where their rule type gives them (case_deadline): the longest wait
+    # among the counted children, in working days; the team's open events of the kind (the
+    # share's denominator); and the rule's whole-cohort summary in the report's words.
+    longest: int | None = None
+    cohort: int | None = None
+    summary: str = ""
 
 
 @dataclass(frozen=True)
@@ -73,6 +78,21 @@ class _Box:
     digest: list[DueAlert] = field(default_factory=list)
     each: list[DueAlert] = field(default_factory=list)
     counts: Counter[tuple[str, str, NotifyReason]] = field(default_factory=Counter)
+    figures: dict[tuple[str, str, NotifyReason], tuple[int | None, int | None, str]] = \
+        field(default_factory=dict)
+
+    def count(self, alert: Alert, team: str, reason: NotifyReason) -> None:
+        """Count a child-level alert, keeping the longest, the team's cohort and summary."""
+        key = (alert.rule, team, reason)
+        self.counts[key] += 1
+        details = alert.finding.get("details") or {}
+        elapsed, cohort = details.get("working_days_elapsed"), details.get("team_cohort")
+        summary = str((details.get("summary") or {}).get("text") or "")
+        longest, known_cohort, known_summary = self.figures.get(key, (None, None, ""))
+        if isinstance(elapsed, int) and (longest is None or elapsed > longest):
+            longest = elapsed
+        self.figures[key] = (longest, cohort if isinstance(cohort, int) else known_cohort,
+                             known_summary or summary)
 
 
 def plan_notices(alerts: Iterable[Alert], log: Mapping[tuple[str, str], Notified],
@@ -113,7 +133,7 @@ def plan_notices(alerts: Iterable[Alert], log: Mapping[tuple[str, str], Notified
             box = boxes.setdefault(key, _Box(receiver, templates, hold))
             team = alert.area or ""
             if alert.child_level and not receiver.may_see_children_of(team):
-                box.counts[(alert.rule, team, reason)] += 1
+                box.count(alert, team, reason)
             elif settings.group is Grouping.EACH:
                 box.each.append(DueAlert(alert, reason))
             else:
@@ -129,7 +149,8 @@ def plan_notices(alerts: Iterable[Alert], log: Mapping[tuple[str, str], Notified
                                       rule_titles=titles, rule_templates=partials,
                                       not_before=box.not_before))
         if box.digest or box.counts:
-            counts = tuple(ChildCount(rule, team, reason, n)
+            counts = tuple(ChildCount(rule, team, reason, n,
+                                      *box.figures.get((rule, team, reason), (None, None, "")))
                            for (rule, team, reason), n in sorted(box.counts.items(),
                                                                   key=lambda kv: kv[0][:2]))
             drafts.append(NoticeDraft(box.receiver,

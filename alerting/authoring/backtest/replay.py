@@ -93,7 +93,7 @@ class Backtest:
 
 
 def has_data(data: EvaluationData) -> bool:
-    return bool(len(data.observations) or len(data.risks) or len(data.cases))
+    return bool(len(data.observations) or len(data.risks) or len(data.cases) or len(data.events))
 
 
 def as_of_dates(data: EvaluationData, start: date, end: date) -> tuple[date, ...]:

@@ -16,6 +16,7 @@ import numpy as np
 
 from alerting.model.calendar import WorkingCalendar, england_and_wales
 from alerting.model.catalogue import Measure
+from alerting.model.events import EventFrame, EventRecord
 from alerting.model.findings import Finding
 from alerting.model.frames import OPEN_END, CaseFrame, ObservationFrame, RiskFrame
 from alerting.model.periods import Period
@@ -71,6 +72,7 @@ class Look:
     points: tuple[Point, ...] = ()  # every stored period, oldest first (also after as_of)
     other_areas: tuple[str, ...] = ()  # where the measure has data, when this area has none
     plan: Plan | None = None
+    event: EventRecord | None = None  # for rules on child-level events
     probe: Probe = _no_probe
     labels: Mapping[str, str] = field(default_factory=dict)  # for matching silences
     calendar: WorkingCalendar = field(default_factory=england_and_wales)  # for `10wd`
@@ -129,6 +131,12 @@ def child_plans(frame: CaseFrame, child_id: str) -> tuple[Plan, ...]:
             end=None if end == OPEN_END else date.fromordinal(end), team=str(frame.team[i]),
             locality=frame.locality[i], worker=frame.worker[i]))
     return tuple(sorted(plans, key=lambda p: p.start))
+
+
+def child_events(frame: EventFrame, child_id: str, kind: str | None) -> tuple[EventRecord, ...]:
+    """A child's events of a kind (every kind with None), oldest first."""
+    return tuple(r for r in frame.records()
+                 if r.child_id == child_id and (kind is None or r.kind.value == kind))
 
 
 def find_id(wanted: str, known: Iterable[str]) -> str | None:

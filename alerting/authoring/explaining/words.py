@@ -12,7 +12,8 @@ from alerting.model.catalogue import Unit
 from alerting.rules import Selection
 
 EPSILON = 1e-9
-KINDS = {"measures": "measures", "risks": "strategic risks", "cases": "children's plans"}
+KINDS = {"measures": "measures", "risks": "strategic risks", "cases": "children's plans",
+         "events": "children's events"}
 
 
 # --- pieces every rule type uses ---------------------------------------------------------
@@ -65,6 +66,14 @@ def opening(look: Look) -> str:
     if look.plan is not None:
         return (f"{head} looked at child {look.subject}'s {look.plan.plan_type} plan "
                 f"({look.plan.team}) as of {look.as_of.isoformat()}.")
+    if look.event is not None:
+        event = look.event
+        started = event.start_date.isoformat() if event.start_date else "(no start)"
+        return (f"{head} looked at child {look.subject}'s {event.kind.value.replace('_', ' ')} "
+                f"starting {started} ({event.team or 'no team'}) as of "
+                f"{look.as_of.isoformat()}.")
+    if look.rule.applies_to == "events":
+        return f"{head} looked at child {look.subject} as of {look.as_of.isoformat()}."
     title = f" ({look.risk_title})" if look.risk_title else ""
     return f"{head} looked at strategic risk {look.subject}{title} as of {look.as_of.isoformat()}."
 
@@ -133,9 +142,26 @@ def selection_mismatch(look: Look) -> list[str]:
             reasons.append(f"the rule selects areas {listing(select.areas)}, and neither the "
                            f"team {plan.team} nor the locality {plan.locality or '(none)'} is "
                            "one of them")
+    elif look.rule.applies_to == "events":
+        reasons.extend(_event_mismatch(look))
     elif not select.matches_risk(look.subject):
         reasons.append(f"the rule selects risks {listing(select.risks)}, and {look.subject} is "
                        "not one of them")
+    return reasons
+
+
+def _event_mismatch(look: Look) -> list[str]:
+    if look.event is None:
+        return []
+    select, reasons = look.rule.select, []
+    team, place = look.event.team or "", look.event.locality
+    if not Selection(teams=select.teams).matches_case("", team):
+        reasons.append(f"the rule selects teams {listing(select.teams)}, and the event is "
+                       f"held by {team or '(no team)'}")
+    if not (select.matches_area(team) or select.matches_area(place)):
+        reasons.append(f"the rule selects areas {listing(select.areas)}, and neither the "
+                       f"team {team or '(none)'} nor the locality {place or '(none)'} is "
+                       "one of them")
     return reasons
 
 

@@ -222,6 +222,8 @@ class EventInput(_Input):
     locality: str | None = None
     worker: str | None = None
     dates: Annotated[Mapping[str, date], BeforeValidator(_dates)] = Field(default_factory=dict)
+    # Coded facts by name, e.g. {icpc_unnecessary: "Yes"} (what `case_deadline` excludes by).
+    details: Mapping[str, str] = Field(default_factory=dict)
 
     @field_validator("dates")
     @classmethod
@@ -238,7 +240,8 @@ class EventInput(_Input):
 
     def record(self) -> EventRecord:
         return EventRecord(self.child_id, self.kind, self.start_date, self.end_date,
-                           self.team, self.locality, self.worker, dict(self.dates))
+                           self.team, self.locality, self.worker, dict(self.dates),
+                           dict(self.details))
 
 
 class ExpectedFinding(_Input):
