@@ -89,3 +89,32 @@ def test_the_report_sentence_the_counts_and_the_privacy_of_child_ids(tmp_path):
     cotswolds = email("cotswolds-safeguarding-manager")
     assert "Child id: A1000" in cotswolds
     assert "A0185" not in cotswolds and "A0095" not in cotswolds
+
+
+def test_the_teams_card_carries_the_same_sentence_and_counts(tmp_path):
+    """A head of service on Teams reads the report's sentence and the share and longest per
+    team, in a valid Adaptive Card, with no child id."""
+    import json
+
+    from notifiers.teams import ADAPTIVE_CARD
+    from tests.notices.test_rendering import validate_card
+
+    (tmp_path / "rules.yaml").write_text(RULE)
+    ruleset = load_rules([tmp_path / "rules.yaml"])
+    findings = evaluate(ruleset.rules, events_data(august_2019()),
+                        EvaluationContext(AS_OF)).exceptions
+    routing = load_routing(ROOT / "config" / "recipients.yaml")
+    done = notice_pass({}, findings, evaluated={"assessment-over-90wd"},
+                       known={"assessment-over-90wd"}, now=NOW, routing=routing, log={},
+                       rule_titles=ruleset.rule_titles())
+    draft = next(d for d in done.plan.drafts if d.receiver.name == "head-of-safeguarding")
+    notice = Renderer(None, ServiceInfo("Testshire")).render(
+        draft, notice_id="n1", channel="teams", target={"url": "https://x.invalid"},
+        formats=frozenset({ADAPTIVE_CARD}), max_bytes=None, now=NOW)
+    card = notice.documents[ADAPTIVE_CARD]
+    text = json.dumps(card, ensure_ascii=False)
+    assert ("Assessments for 18 children have been open for more than 90 working days; "
+            "Cotswolds holds 15. The longest, 185 working days, is with TACS.") in text
+    assert "15 children (33% of 45 open; the longest 105 working days)" in text
+    assert "A0185" not in text and "A1000" not in text
+    validate_card(card)
