@@ -138,17 +138,7 @@ def runs_command(args: argparse.Namespace, settings: Settings) -> int:
     with Store.open(settings.database_url) as store:
         runs = store.runs(limit=args.limit, job=args.job)
     if args.format == "json":
-        print(json.dumps([{
-            "id": r.id, "job": r.job, "trigger": r.trigger, "worker": r.worker,
-            "scheduled_for": r.scheduled_for.isoformat() if r.scheduled_for else None,
-            "started_at": r.started_at.isoformat(),
-            "ended_at": r.ended_at.isoformat() if r.ended_at else None,
-            "outcome": r.outcome, "as_of": r.as_of.isoformat() if r.as_of else None,
-            "rows_loaded": r.rows_loaded, "rows_rejected": r.rows_rejected,
-            "findings": r.findings, "exceptions": r.exceptions,
-            "alerts_changed": r.alerts_changed, "notices_queued": r.notices_queued,
-            "notices_sent": r.notices_sent, "problems": list(r.problems), "error": r.error,
-        } for r in runs], indent=2))
+        print(json.dumps([r.to_json() for r in runs], indent=2))
         return 0
     if not runs:
         print("no runs yet")

@@ -53,6 +53,21 @@ class RunRecord:
     def finished(self) -> bool:
         return self.outcome != RUNNING
 
+    def to_json(self) -> dict[str, Any]:
+        """The run as `alerting runs --format json` and the API's /runs give it."""
+        return {
+            "id": self.id, "job": self.job, "trigger": self.trigger, "worker": self.worker,
+            "scheduled_for": self.scheduled_for.isoformat() if self.scheduled_for else None,
+            "started_at": self.started_at.isoformat(),
+            "ended_at": self.ended_at.isoformat() if self.ended_at else None,
+            "outcome": self.outcome, "as_of": self.as_of.isoformat() if self.as_of else None,
+            "rows_loaded": self.rows_loaded, "rows_rejected": self.rows_rejected,
+            "findings": self.findings, "exceptions": self.exceptions,
+            "alerts_changed": self.alerts_changed, "notices_queued": self.notices_queued,
+            "notices_sent": self.notices_sent, "problems": list(self.problems),
+            "error": self.error,
+        }
+
 
 @dataclass(frozen=True)
 class WorkerBeat:

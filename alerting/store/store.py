@@ -15,14 +15,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from types import MappingProxyType, TracebackType
+from types import TracebackType
 from typing import Any, Self
 
 import sqlalchemy as sa
 
 from alerting.model.catalogue import Catalogue
 from alerting.model.clock import Clock, utc_now
-from alerting.model.events import EventFrame, EventKind, EventRecord
+from alerting.model.events import EventRecord
 from alerting.model.frames import (
     CaseFrame,
     ObservationFrame,
@@ -33,6 +33,7 @@ from alerting.model.records import CaseRecord, ObservationExtras, ObservationRec
 from alerting.store import migrate
 from alerting.store.batches import ObservationColumns
 from alerting.store.bulk import Columns, collector_paused, lock_for_save, staged
+from alerting.store.events import EventStore
 from alerting.store.figures import FiguresStore
 from alerting.store.handling import HandlingStore
 from alerting.store.notices import NoticeStore
@@ -87,7 +88,7 @@ def _sqlite_file(url: sa.URL) -> Path | None:
     return None
 
 
-class Store(NoticeStore, ServiceStore, HandlingStore, FiguresStore):
+class Store(NoticeStore, ServiceStore, HandlingStore, FiguresStore, EventStore):
     """A connection to the alerting database, migrated to the current schema on open."""
 
     def __init__(self, engine: sa.Engine, clock: Clock = utc_now):
@@ -340,36 +341,6 @@ class Store(NoticeStore, ServiceStore, HandlingStore, FiguresStore):
                        category=r.category, previous_plans=r.previous_plans)
             for r in rows
         )
-
-    def event_frame(self, kinds: Iterable[EventKind | str] | None = None) -> EventFrame:
-        """Child-level events of these kinds (all kinds when None) as columns, ordered by
-        child, kind and start date."""
-        query = sa.select(child_events.c.child_id, child_events.c.kind,
-                          child_events.c.start_date, child_events.c.end_date,
-                          child_events.c.team, child_events.c.locality, child_events.c.worker,
-                          child_events.c.dates, child_events.c.details)
-        if kinds is not None:
-            query = query.where(child_events.c.kind.in_([EventKind(k).value for k in kinds]))
-        parsed_dates: dict[str, Mapping[str, date]] = {}  # shared, so read-only
-        with self.engine.connect() as conn:
-            rows = conn.execute(query).all()
-        records = []
-        for r in rows:
-            text = r.dates or "{}"
-            if text not in parsed_dates:
-                parsed_dates[text] = MappingProxyType(
-                    {k: date.fromisoformat(v) for k, v in json.loads(text).items()})
-            records.append(EventRecord(
-                child_id=r.child_id, kind=EventKind(r.kind), start_date=r.start_date,
-                end_date=r.end_date, team=r.team, locality=r.locality, worker=r.worker,
-                dates=parsed_dates[text], details=json.loads(r.details or "{}")))
-        return EventFrame.from_records(records)
-
-    def event_counts(self) -> dict[str, int]:
-        """Stored events per kind."""
-        query = sa.select(child_events.c.kind, sa.func.count()).group_by(child_events.c.kind)
-        with self.engine.connect() as conn:
-            return {kind: int(n) for kind, n in conn.execute(query)}
 
     def revisions(self, measure_id: str, area: str, period_end: date) -> list[dict[str, Any]]:
         query = (sa.select(observation_revisions)

@@ -11,7 +11,6 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
 from alerting.store.handling import Handling
-from alerting.store.service import RunRecord
 from alerting.web.app import context_of, principal_of
 from alerting.web.pages.alerts import _find, alerts_for
 from alerting.web.pages.outbox import outbox_rows, retry
@@ -146,25 +145,10 @@ def expire(request: Request, silence_id: str) -> dict[str, Any]:
                          context.clock())
 
 
-def run_json(r: RunRecord) -> dict[str, Any]:
-    """A run as `alerting runs --format json` prints it."""
-    return {
-        "id": r.id, "job": r.job, "trigger": r.trigger, "worker": r.worker,
-        "scheduled_for": r.scheduled_for.isoformat() if r.scheduled_for else None,
-        "started_at": r.started_at.isoformat(),
-        "ended_at": r.ended_at.isoformat() if r.ended_at else None,
-        "outcome": r.outcome, "as_of": r.as_of.isoformat() if r.as_of else None,
-        "rows_loaded": r.rows_loaded, "rows_rejected": r.rows_rejected,
-        "findings": r.findings, "exceptions": r.exceptions,
-        "alerts_changed": r.alerts_changed, "notices_queued": r.notices_queued,
-        "notices_sent": r.notices_sent, "problems": list(r.problems), "error": r.error,
-    }
-
-
 @router.get("/runs", summary="The run history, newest first (as `alerting runs`)")
 def list_runs(request: Request, limit: int = 20, job: str = "") -> list[dict[str, Any]]:
     runs = context_of(request).store.runs(limit=max(1, min(limit, 500)), job=job or None)
-    return [run_json(r) for r in runs]
+    return [r.to_json() for r in runs]
 
 
 @router.get("/status", summary="Health, as `alerting status --format json`")
