@@ -19,6 +19,7 @@ from collections import Counter
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -157,25 +158,42 @@ def run_backtest(ruleset: RuleSet, data: EvaluationData, dates: Sequence[date],
     builder = _EpisodeBuilder(min(dates) if dates else None)
     failures: list[tuple[date, str, str]] = []
     for as_of in sorted(dates):
-        now = datetime.combine(as_of, time(12), tzinfo=UTC)
-        evaluation = evaluate(rules, data, EvaluationContext(as_of, scheme, calendar=calendar))
-        failed = {f.rule for f in evaluation.failures}
-        failures.extend((as_of, f.rule, f.error) for f in evaluation.failures)
-        evaluated = {r.id for r in rules} - failed
-        # The service's notice pass, without silences (they are about now) or rendering.
-        done = notice_pass(alerts, evaluation.exceptions, evaluated=evaluated, known=known,
-                           now=now, routing=routing, log=log, rule_titles=titles,
-                           describe=routing_view)
-        for update in done.updates:
-            alerts[update.alert.identity] = update.alert
-            builder.record(update.alert, update.change, as_of)
-        for entry in done.plan.notified:
-            log[(entry.receiver, entry.identity)] = entry
-        # One notice per channel of the receiver, as the outbox would queue them.
-        for draft in done.plan.drafts:
-            notices[draft.receiver.name] += max(len(draft.receiver.channels), 1)
+        # One as-of date at a time: its findings and notice pass are freed before the next
+        # date is evaluated, so only the alert state and the episodes are carried.
+        failures.extend(_replay(as_of, rules, data, scheme, calendar, alerts, log, notices,
+                                builder, routing=routing, known=known, titles=titles))
     return Backtest(tuple(sorted(dates)), builder.episodes(), dict(sorted(notices.items())),
                     tuple(failures))
+
+
+def _replay(as_of: date, rules: Sequence[Rule], data: EvaluationData, scheme: RagScheme,
+            calendar: WorkingCalendar, alerts: dict[str, Alert],
+            log: dict[tuple[str, str], Notified], notices: Counter[str],
+            builder: _EpisodeBuilder, *, routing: Routing | None, known: Collection[str],
+            titles: Mapping[str, str]) -> list[tuple[date, str, str]]:
+    """Evaluate the rules at one as-of date and carry alert state, the notification log,
+    the notice counts and the episodes forward; returns the rules that failed."""
+    now = datetime.combine(as_of, time(12), tzinfo=UTC)
+    evaluation = evaluate(rules, data, EvaluationContext(as_of, scheme, calendar=calendar))
+    failed = {f.rule for f in evaluation.failures}
+    evaluated = {r.id for r in rules} - failed
+    # The service's notice pass, without silences (they are about now) or rendering.
+    done = notice_pass(alerts, evaluation.exceptions, evaluated=evaluated, known=known,
+                       now=now, routing=routing, log=log, rule_titles=titles,
+                       describe=routing_view)
+    for update in done.updates:
+        alerts[update.alert.identity] = update.alert
+        builder.record(update.alert, update.change, as_of)
+    for entry in done.plan.notified:
+        log[(entry.receiver, entry.identity)] = entry
+    # One notice per channel of the receiver, as the outbox would queue them.
+    for draft in done.plan.drafts:
+        notices[draft.receiver.name] += max(len(draft.receiver.channels), 1)
+    return [(as_of, f.rule, f.error) for f in evaluation.failures]
+
+
+# What routing and grouping read of `details`: shared, read-only, one for each answer.
+_CHILD_LEVEL = {flag: MappingProxyType({"child_level": flag}) for flag in (False, True)}
 
 
 def routing_view(finding: Finding) -> dict[str, Any]:
@@ -183,7 +201,7 @@ def routing_view(finding: Finding) -> dict[str, Any]:
     list read (a backtest renders no notice, so the rest is not turned into JSON)."""
     return {"labels": finding.labels, "subject_title": finding.subject_title,
             "status": finding.status.value,
-            "details": {"child_level": bool(finding.details.get("child_level"))}}
+            "details": _CHILD_LEVEL[bool(finding.details.get("child_level"))]}
 
 
 @dataclass
@@ -240,7 +258,7 @@ def _episode(current: _Open, ended: date | None) -> Episode:
         area=alert.area, started=current.started, ended=ended,
         escalated=tuple(current.escalated), worst_status=current.worst_status,
         worst_severity=current.worst_severity, firing=tuple(current.firing),
-        labels=dict(alert.finding.get("labels") or {}))
+        labels=alert.finding.get("labels") or {})  # the finding's own, not copied: read only
 
 
 @dataclass(frozen=True)
