@@ -17,18 +17,15 @@ from pydantic import Field, model_validator
 
 from alerting.model.catalogue import Polarity
 from alerting.model.findings import Finding, Status
-from alerting.model.frames import ObservationFrame
+from alerting.model.frames import ObservationFrame, month_of
 from alerting.rules.base import EvaluationContext, EvaluationData, RagScheme, Rule
 from alerting.rules.wording import ordinal, period_noun, subject_line
 
 _BAD_SIGN = {Polarity.BIGGER_IS_BETTER: -1.0, Polarity.SMALLER_IS_BETTER: 1.0}
 
 
-def run_lengths(bad: npt.NDArray[np.bool_]) -> npt.NDArray[np.int64]:
-    """For each row, how many bad steps end there without a break (vectorised)."""
-    index = np.arange(bad.size)
-    last_break = np.maximum.accumulate(np.where(bad, -1, index))
-    return np.where(bad, index - last_break, 0).astype(np.int64)
+# Per measure code: the sign of a bad move, plan-is-best, the frequency in months.
+_MeasureColumns = tuple[npt.NDArray[np.float64], npt.NDArray[np.bool_], npt.NDArray[np.int64]]
 
 
 class DeclineRule(Rule):
@@ -66,9 +63,9 @@ class DeclineRule(Rule):
             return self.direction
         return "decrease" if polarity is Polarity.BIGGER_IS_BETTER else "increase"
 
-    def _bad_steps(self, frame: ObservationFrame, data: EvaluationData) -> npt.NDArray[np.bool_]:
-        """True where a row is worse than the row before it in the same series, one period on."""
-        n = len(frame)
+    def _measure_columns(self, frame: ObservationFrame, data: EvaluationData) -> _MeasureColumns:
+        """Per measure code: the sign of a bad move (0: none), whether it is plan-is-best
+        (moving away from target is bad), and its frequency in months."""
         sign = np.zeros(len(frame.measure_ids))
         plan = np.zeros(len(frame.measure_ids), dtype=bool)
         step = np.ones(len(frame.measure_ids), dtype=np.int64)
@@ -81,26 +78,50 @@ class DeclineRule(Rule):
                 sign[code] = {"decrease": -1.0, "increase": 1.0, None: 0.0}[self.direction]
             else:
                 sign[code] = _BAD_SIGN[measure.polarity]
-        bad = np.zeros(n, dtype=bool)
-        if n < 2:
+        return sign, plan, step
+
+    @staticmethod
+    def _bad_steps(frame: ObservationFrame, columns: _MeasureColumns,
+                   rows: npt.NDArray[np.int64]) -> npt.NDArray[np.bool_]:
+        """For each of `rows`: is it worse than the row before it in the same series, one
+        period on? (Row 0 has none before it.)"""
+        sign, plan, step = columns
+        bad = np.zeros(rows.size, dtype=bool)
+        at = rows[rows > 0]
+        if at.size == 0:
             return bad
-        month = frame.month
-        codes = frame.measure[1:]
-        same_series = ~frame.series_starts()[1:]
-        consecutive = same_series & (month[1:] - month[:-1] == step[codes])
-        delta = frame.value[1:] - frame.value[:-1]
-        distance = np.abs(frame.value - frame.target)
-        further = distance[1:] - distance[:-1]
+        before = at - 1
+        codes = frame.measure[at]
+        consecutive = (codes == frame.measure[before]) & (frame.area[at] == frame.area[before])
+        months = month_of(frame.period_end[at]) - month_of(frame.period_end[before])
+        consecutive &= months == step[codes]
+        value, target = frame.value, frame.target
+        delta = value[at] - value[before]
+        further = np.abs(value[at] - target[at]) - np.abs(value[before] - target[before])
         worse = np.where(plan[codes], further > 0, delta * sign[codes] > 0)
-        bad[1:] = consecutive & worse  # NaN comparisons are False, so gaps in values break runs
+        bad[rows > 0] = consecutive & worse  # NaN comparisons are False: gaps break runs
         return bad
+
+    def _runs(self, frame: ObservationFrame, data: EvaluationData,
+              rows: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+        """How many bad steps end at each of `rows` without a break: counted back from each
+        row, a step at a time, only for the series still declining (a run never crosses a
+        series start, which is never a bad step)."""
+        columns = self._measure_columns(frame, data)
+        runs = np.zeros(rows.size, dtype=np.int64)
+        going = np.arange(rows.size)
+        while going.size:
+            bad = self._bad_steps(frame, columns, rows[going] - runs[going])
+            going = going[bad]
+            runs[going] += 1
+        return runs
 
     def evaluate(self, data: EvaluationData, context: EvaluationContext) -> list[Finding]:
         frame, catalogue = data.observations, data.catalogue
         rows = self.select.latest_rows(frame, catalogue, context.as_of)
         if rows.size == 0:
             return []
-        runs = run_lengths(self._bad_steps(frame, data))[rows]
+        runs = self._runs(frame, data, rows)
         threshold = self.warn_at or self.periods
         findings = []
         for row, run in zip(rows[runs >= threshold], runs[runs >= threshold], strict=True):

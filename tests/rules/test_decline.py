@@ -1,11 +1,11 @@
 """`decline`: consecutive deterioration at the measure's frequency; gaps and ties break runs."""
 
+import calendar
 from datetime import date
 
 import pytest
 
 from alerting.model.findings import Status
-from alerting.rules.decline import run_lengths
 from tests.helpers import data, measure, rule, run, series
 
 AUG = date(2019, 8, 31)
@@ -97,12 +97,69 @@ def test_longer_runs_report_their_full_length():
     assert "fifth month" in finding.message
 
 
-def test_run_lengths_vectorised():
-    """The vectorised run counter matches a hand count."""
+def _run_by_hand(points, polarity, target, months, direction):
+    """How many bad steps end at the last point, counted one step at a time."""
+    run = 0
+    for (month, value), (before_month, before) in zip(points[::-1], points[-2::-1]):
+        if month - before_month != months or value is None or before is None:
+            break
+        if polarity == "plan_is_best":
+            worse = abs(value - target) > abs(before - target)
+        else:
+            bad = {"bigger_is_better": -1, "smaller_is_better": 1,
+                   "none": {"decrease": -1, "increase": 1, None: 0}[direction]}[polarity]
+            worse = (value - before) * bad > 0
+        if not worse:
+            break
+        run += 1
+    return run
+
+
+@pytest.mark.parametrize("seed", range(5))
+@pytest.mark.parametrize("direction", [None, "increase"])
+def test_runs_counted_back_from_the_latest_value_match_a_hand_count(seed, direction):
+    """Many series at once (each polarity, monthly and quarterly, gaps, missing values,
+    ties, long runs), at several as-of dates: each finding's run is the one counted by hand,
+    and every series with a long enough run has a finding."""
     import numpy as np
 
-    bad = np.array([False, True, True, False, True, True, True])
-    assert run_lengths(bad).tolist() == [0, 1, 2, 0, 1, 2, 3]
+    rng = np.random.default_rng(seed)
+    polarities = ["bigger_is_better", "smaller_is_better", "plan_is_best", "none"]
+    measures, records, kept = [], [], {}
+    for number in range(12):
+        polarity, quarterly = polarities[number % 4], number % 3 == 0
+        months = 3 if quarterly else 1
+        m = measure(f"m{number}", polarity=polarity,
+                    frequency="quarterly" if quarterly else "monthly")
+        measures.append(m)
+        for area in ("A", "B", "C"):
+            month, points = 2019 * 12 + 2, []
+            for _ in range(int(rng.integers(1, 30))):
+                month += months * (2 if rng.random() < 0.05 else 1)  # now and then a gap
+                value = None if rng.random() < 0.05 else float(rng.integers(0, 6))
+                if rng.random() < 0.3:  # a long steady run downwards
+                    value = 100.0 - len(points)
+                points.append((month, value))
+            kept[(m.id, area)] = points, polarity, months
+            for month, value in points:  # month: year * 12 + month - 1
+                year, index = divmod(month, 12)
+                label = f"{year}-{index + 1:02d}"  # quarterly: a dated quarter end
+                if quarterly:
+                    label += f"-{calendar.monthrange(year, index + 1)[1]}"
+                records.extend(series(m.id, area, [(label, value)], target=3.0))
+    frame_data = data(measures, records)
+    decline = rule("decline", periods=3, warn_at=1, direction=direction)
+    for year, month in ((2019, 12), (2020, 6), (2021, 3), (2022, 1)):
+        as_of = date(year, month, calendar.monthrange(year, month)[1])
+        found = {(f.subject, f.area): f.details["periods"]
+                 for f in run(decline, frame_data, as_of)}
+        expected = {}
+        for (measure_id, area), (points, polarity, months) in kept.items():
+            seen = [p for p in points if p[0] <= year * 12 + month - 1]
+            by_hand = _run_by_hand(seen, polarity, 3.0, months, direction) if seen else 0
+            if by_hand >= 1:
+                expected[(measure_id, area)] = by_hand
+        assert found == expected
 
 
 def test_warn_at_must_be_fewer_than_periods():
