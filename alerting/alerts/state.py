@@ -143,7 +143,9 @@ def _fired(before: Alert | None, finding: Finding, now: datetime,
     data = describe(finding)
     if before is None or before.state is AlertState.RESOLVED:
         episode = 1 if before is None else before.episode + 1
-        alert = Alert(identity=finding.identity, rule=finding.rule, subject=finding.subject,
+        # A new episode of a known alert keeps its identity (the same text, not a copy).
+        identity = finding.identity if before is None else before.identity
+        alert = Alert(identity=identity, rule=finding.rule, subject=finding.subject,
                       area=finding.area, state=AlertState.FIRING, status=finding.status,
                       severity=finding.severity, episode=episode, started_at=now,
                       changed_at=now, last_seen_at=now, resolved_at=None, finding=data)

@@ -221,6 +221,8 @@ class _EpisodeBuilder:
         self._first = first
         self._open: dict[str, _Open] = {}
         self._closed: list[Episode] = []
+        # One labels mapping per alert for all its episodes, when they are the same labels.
+        self._labels: dict[str, Mapping[str, str]] = {}
 
     def record(self, alert: Alert, change: Change, as_of: date) -> None:
         current = self._open.get(alert.identity)
@@ -231,7 +233,7 @@ class _EpisodeBuilder:
         if current is None:
             return
         if change in {Change.RESOLVED, Change.RETIRED}:
-            self._closed.append(_episode(current, as_of))
+            self._closed.append(self._episode(current, as_of))
             del self._open[alert.identity]
             return
         current.alert = alert
@@ -244,13 +246,21 @@ class _EpisodeBuilder:
             current.worst_severity = alert.severity
 
     def episodes(self) -> tuple[Episode, ...]:
-        everything = [replace(e, open_at_start=e.started == self._first)
-                      for e in self._closed + [_episode(o, None) for o in self._open.values()]]
+        everything = self._closed + [self._episode(o, None) for o in self._open.values()]
+        # Only the episodes firing at the first date are copied to say so.
+        everything = [replace(e, open_at_start=True) if e.started == self._first else e
+                      for e in everything]
         return tuple(sorted(everything, key=lambda e: (e.rule, e.subject, e.area or "",
                                                        e.started)))
 
+    def _episode(self, current: _Open, ended: date | None) -> Episode:
+        alert = current.alert
+        labels: Mapping[str, str] = alert.finding.get("labels") or {}  # read only: not copied
+        known = self._labels.setdefault(alert.identity, labels)
+        return _episode(current, ended, known if known == labels else labels)
 
-def _episode(current: _Open, ended: date | None) -> Episode:
+
+def _episode(current: _Open, ended: date | None, labels: Mapping[str, str]) -> Episode:
     alert = current.alert
     return Episode(
         identity=alert.identity, rule=alert.rule, subject=alert.subject,
@@ -258,7 +268,7 @@ def _episode(current: _Open, ended: date | None) -> Episode:
         area=alert.area, started=current.started, ended=ended,
         escalated=tuple(current.escalated), worst_status=current.worst_status,
         worst_severity=current.worst_severity, firing=tuple(current.firing),
-        labels=alert.finding.get("labels") or {})  # the finding's own, not copied: read only
+        labels=labels)
 
 
 @dataclass(frozen=True)
