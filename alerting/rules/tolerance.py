@@ -7,15 +7,18 @@ target is reported as such, never as a breach.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
 
-from alerting.model.catalogue import Catalogue, Polarity
+from alerting.model.catalogue import Catalogue, Measure, Polarity
 from alerting.model.findings import Finding, Status
-from alerting.model.frames import ObservationFrame
+from alerting.model.frames import ObservationFrame, period_from
+from alerting.model.periods import Period
 from alerting.model.records import ObservationExtras
 from alerting.rules.base import EvaluationContext, EvaluationData, RagScheme, Rule
 from alerting.rules.wording import comparator_phrase, subject_line
@@ -76,6 +79,23 @@ def rate(
 
 
 _WORST = {Status.RED, Status.WORSE_THAN_TOLERANCE}
+_STATUS: dict[str, Status] = {status.value: status for status in Status}
+
+
+@dataclass(frozen=True)
+class _MeasureWords:
+    """What every finding of one measure says the same way, worked out once per run."""
+
+    measure: Measure
+    scheme: str
+    polarity: str
+    unit: str
+    tolerance_rule: str | None
+
+    @classmethod
+    def of(cls, measure: Measure, scheme: RagScheme) -> _MeasureWords:
+        return cls(measure, scheme.value, measure.polarity.value, measure.unit.value,
+                   str(measure.tolerance) if measure.tolerance else None)
 
 
 def band_edges(polarity: Polarity, scheme: RagScheme, target: float,
@@ -137,26 +157,36 @@ class ToleranceRule(Rule):
             fires |= status == Status.AMBER
             fires |= (status == Status.WITHIN_TOLERANCE) & (gap < 0)
         chosen = np.arange(rows.size) if context.include_all else np.flatnonzero(fires)
-        extras = frame.extras([int(frame.row_id[rows[i]]) for i in chosen])
+        chosen_rows = rows[chosen]
+        row_ids = frame.row_id[chosen_rows].tolist()
+        extras = frame.extras(row_ids)
+        # One pass over plain Python values (not numpy scalars), the measure's words once.
+        words: dict[int, _MeasureWords] = {}
         findings = []
-        for i in chosen:
-            row = int(rows[i])
+        for row_id, code, area, end, kind, rated, value_, target_, tolerance_, fires_, gap_, \
+                from_catalogue_ in zip(
+                    row_ids, codes[chosen].tolist(),
+                    frame.area[chosen_rows].tolist(), frame.period_end[chosen_rows].tolist(),
+                    frame.kind[chosen_rows].tolist(), status[chosen].tolist(),
+                    value[chosen].tolist(), target[chosen].tolist(),
+                    tolerance[chosen].tolist(), fires[chosen].tolist(), gap[chosen].tolist(),
+                    from_catalogue[chosen].tolist(), strict=True):
+            measure = words.get(code)
+            if measure is None:
+                measure = words[code] = _MeasureWords.of(
+                    catalogue.get(frame.measure_ids[code]), scheme)
             findings.append(self._finding(
-                data, row, Status(status[i]), float(value[i]), float(target[i]),
-                float(tolerance[i]), bool(fires[i]), scheme, extras.get(int(frame.row_id[row])),
-                float(gap[i]), bool(from_catalogue[i]),
-            ))
+                measure, frame.areas[area], period_from(end, kind), _STATUS[rated], value_,
+                target_, tolerance_, fires_, scheme, extras.get(row_id), gap_,
+                from_catalogue_))
         return findings
 
-    def _finding(self, data: EvaluationData, row: int, status: Status, value: float,
-                 target: float, tolerance: float, fires: bool, scheme: RagScheme,
-                 extras: ObservationExtras | None, gap: float = float("nan"),
-                 target_from_catalogue: bool = False) -> Finding:
-        frame = data.observations
-        measure = data.catalogue.get(frame.measure_ids[frame.measure[row]])
-        area = frame.areas[frame.area[row]]
-        period = frame.period(row)
-        has_value, has_target = not np.isnan(value), not np.isnan(target)
+    def _finding(self, words: _MeasureWords, area: str, period: Period, status: Status,
+                 value: float, target: float, tolerance: float, fires: bool,
+                 scheme: RagScheme, extras: ObservationExtras | None,
+                 gap: float = float("nan"), target_from_catalogue: bool = False) -> Finding:
+        measure = words.measure
+        has_value, has_target = not math.isnan(value), not math.isnan(target)
         comparators = dict(extras.comparators) if extras else {}
         unit = measure.unit
         head = f"{subject_line(measure, area)}: "
@@ -168,7 +198,7 @@ class ToleranceRule(Rule):
         else:
             head += f"{unit.format_value(value)} in {period.label}, " + self._comparison(
                 measure.polarity, status, value, target, unit.format_value(target))
-            phrase = comparator_phrase(measure, value, comparators)
+            phrase = comparator_phrase(measure, value, comparators) if comparators else ""
             if phrase:
                 head += f"; {phrase}"
         message = f"{head} — {status.value.replace('_', ' ')}"
@@ -182,10 +212,10 @@ class ToleranceRule(Rule):
             labels=self.finding_labels(measure=measure.id, area=area,
                                        service_area=measure.service_area),
             details={
-                "scheme": scheme.value, "polarity": measure.polarity.value,
+                "scheme": words.scheme, "polarity": words.polarity,
                 "tolerance": tolerance if has_target else None,
-                "tolerance_rule": str(measure.tolerance) if measure.tolerance else None,
-                "unit": unit.value, "comparators": comparators,
+                "tolerance_rule": words.tolerance_rule,
+                "unit": words.unit, "comparators": comparators,
                 "commentary": extras.commentary if extras else None, "owner": measure.owner,
                 "link": measure.link,
                 # What `alerting explain` needs to retell the comparison.
