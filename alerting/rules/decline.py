@@ -8,16 +8,18 @@ a missing value or an unchanged value breaks the run.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
 from pydantic import Field, model_validator
 
-from alerting.model.catalogue import Polarity
+from alerting.model.catalogue import Measure, Polarity
 from alerting.model.findings import Finding, Status
-from alerting.model.frames import ObservationFrame, month_of
+from alerting.model.frames import ObservationFrame, month_of, period_from
 from alerting.rules.base import EvaluationContext, EvaluationData, RagScheme, Rule
 from alerting.rules.wording import ordinal, period_noun, subject_line
 
@@ -123,18 +125,29 @@ class DeclineRule(Rule):
             return []
         runs = self._runs(frame, data, rows)
         threshold = self.warn_at or self.periods
-        findings = []
-        for row, run in zip(rows[runs >= threshold], runs[runs >= threshold], strict=True):
-            findings.append(self._finding(data, int(row), int(run)))
-        return findings
+        words: dict[int, _MeasureWords] = {}
+        return [self._finding(data, row, run, words) for row, run in zip(
+            rows[runs >= threshold].tolist(), runs[runs >= threshold].tolist(), strict=True)]
 
-    def _finding(self, data: EvaluationData, row: int, run: int) -> Finding:
+    def _finding(self, data: EvaluationData, row: int, run: int,
+                 words: dict[int, _MeasureWords] | None = None) -> Finding:
         frame = data.observations
-        measure = data.catalogue.get(frame.measure_ids[frame.measure[row]])
+        code = int(frame.measure[row])
+        said = words.get(code) if words is not None else None
+        if said is None:
+            said = _MeasureWords.of(data.catalogue.get(frame.measure_ids[code]), self)
+            if words is not None:
+                words[code] = said
+        measure = said.measure
         area = frame.areas[frame.area[row]]
         first = row - run
-        start, end = frame.period(first), frame.period(row)
-        start_value, end_value = float(frame.value[first]), float(frame.value[row])
+        # The run's rows as plain Python values, each period looked up once.
+        values = frame.value[first:row + 1].tolist()
+        periods = [period_from(end, kind) for end, kind in zip(
+            frame.period_end[first:row + 1].tolist(), frame.kind[first:row + 1].tolist(),
+            strict=True)]
+        start, end = periods[0], periods[-1]
+        start_value, end_value = values[0], values[-1]
         status = Status.BREACH if run >= self.periods else Status.WARNING
         if measure.polarity is Polarity.PLAN_IS_BEST:
             verb = "moved further from plan"
@@ -143,31 +156,46 @@ class DeclineRule(Rule):
         unit = measure.unit
         message = (
             f"{subject_line(measure, area)}: {verb} for the {ordinal(run)} "
-            f"{period_noun(measure.frequency)} running, from "
+            f"{said.noun} running, from "
             f"{unit.format_value(start_value)} in {start.label} to "
-            f"{unit.format_value(end_value)} in {end.label}"
+            f"{unit.format_value(end_value)} in {end.label}{said.polarity_words}"
         )
-        if measure.polarity is not Polarity.NONE:
-            message += f" ({measure.polarity.words})"
-        history = [
-            {"period": frame.period(i).end, "label": frame.period(i).label,
-             "value": float(frame.value[i])}
-            for i in range(first, row + 1)
-        ]
-        target = frame.target[row]
+        history = [{"period": period.end, "label": period.label, "value": value}
+                   for period, value in zip(periods, values, strict=True)]
+        target = float(frame.target[row])
         return Finding(
             rule=self.id, rule_type=self.rule_type, subject=measure.id,
             subject_title=measure.display_title, area=area, period=end.end,
             period_label=end.label, status=status, severity=self.severity, exception=True,
             message=message, value=end_value,
-            target=None if np.isnan(target) else float(target),
+            target=None if math.isnan(target) else target,
             labels=self.finding_labels(measure=measure.id, area=area,
                                        service_area=measure.service_area),
             details={"periods": run, "required": self.periods, "from_value": start_value,
                      "from_period": start.end, "history": history,
-                     "polarity": measure.polarity.value, "unit": unit.value,
+                     "polarity": said.polarity, "unit": said.unit,
                      "owner": measure.owner, "link": measure.link,
                      # What `alerting explain` needs to retell the run.
-                     "deterioration": self.deterioration(measure.polarity),
-                     "warn_at": self.warn_at, "frequency": measure.frequency.value},
+                     "deterioration": said.deterioration,
+                     "warn_at": self.warn_at, "frequency": said.frequency},
         )
+
+
+@dataclass(frozen=True)
+class _MeasureWords:
+    """What every finding of one measure says the same way, worked out once per run."""
+
+    measure: Measure
+    noun: str
+    polarity_words: str  # " (bigger is better)", or nothing for a measure without polarity
+    polarity: str
+    unit: str
+    deterioration: str | None
+    frequency: str
+
+    @classmethod
+    def of(cls, measure: Measure, rule: DeclineRule) -> _MeasureWords:
+        polarity = measure.polarity
+        return cls(measure, period_noun(measure.frequency),
+                   "" if polarity is Polarity.NONE else f" ({polarity.words})", polarity.value,
+                   measure.unit.value, rule.deterioration(polarity), measure.frequency.value)
