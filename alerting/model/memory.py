@@ -1,4 +1,5 @@
-"""Handing memory the process has freed back to the operating system.
+"""Memory: handing what the process has freed back to the operating system, and pausing
+the cyclic garbage collector while many short-lived objects are made.
 
 Reading the stored history builds its columns from many chunks and sorts them, so a read
 of 1.8 million observations frees about 250 MB of scratch arrays. glibc keeps freed heap
@@ -11,8 +12,10 @@ rest of the run. `release_freed_memory` asks glibc to return those pages now
 from __future__ import annotations
 
 import ctypes
+import gc
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import cache
 
 
@@ -37,3 +40,20 @@ def release_freed_memory() -> bool:
         return False
     trim(0)
     return True
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while a stage makes tens of thousands of
+    findings (dicts, lists, dataclasses). Each allocation counts towards a collection, and a
+    full collection walks every object the process holds, so with the collector on, rule
+    evaluation at national scale spent up to half its time in collections that found
+    nothing: findings hold no cycles. Reference counting frees everything as usual; only
+    cycles wait until the collector is back on."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import structlog
 
 from alerting.model.findings import Finding
+from alerting.model.memory import collector_paused
 from alerting.rules import EvaluationContext, EvaluationData, Rule
 
 log = structlog.get_logger(__name__)
@@ -35,17 +36,18 @@ class Evaluation:
 def evaluate(rules: Sequence[Rule], data: EvaluationData, context: EvaluationContext) -> Evaluation:
     findings: list[Finding] = []
     failures: list[RuleFailure] = []
-    for rule in rules:
-        if not rule.enabled:
-            continue
-        try:
-            found = rule.evaluate(data, context)
-        except Exception as exc:  # one faulty rule must not stop the others
-            log.exception("rule_failed", rule=rule.id, rule_type=rule.rule_type)
-            failures.append(RuleFailure(rule.id, f"{type(exc).__name__}: {exc}"))
-            continue
-        log.debug("rule_evaluated", rule=rule.id, findings=len(found))
-        findings.extend(found)
+    with collector_paused():  # findings hold no cycles: see model/memory.py
+        for rule in rules:
+            if not rule.enabled:
+                continue
+            try:
+                found = rule.evaluate(data, context)
+            except Exception as exc:  # one faulty rule must not stop the others
+                log.exception("rule_failed", rule=rule.id, rule_type=rule.rule_type)
+                failures.append(RuleFailure(rule.id, f"{type(exc).__name__}: {exc}"))
+                continue
+            log.debug("rule_evaluated", rule=rule.id, findings=len(found))
+            findings.extend(found)
     # Most severe first; within a severity, in the order the rule pack lists its rules.
     order = {rule.id: index for index, rule in enumerate(rules)}
     findings.sort(key=lambda f: (not f.exception, -f.severity.rank, order.get(f.rule, 0),

@@ -24,3 +24,27 @@ def test_release_keeps_what_is_still_used():
     release_freed_memory()
     assert [float(k.sum()) for k in kept] == [
         float(np.arange(i, i + 1_000_000, dtype=np.float64).sum()) for i in range(3)]
+
+
+def test_collector_paused_restores_the_collector():
+    """Paused inside, back on after (also when the block raises); left off if it was off."""
+    import gc
+
+    import pytest
+
+    from alerting.model.memory import collector_paused
+
+    assert gc.isenabled()
+    with collector_paused():
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    with pytest.raises(RuntimeError), collector_paused():
+        raise RuntimeError("a rule failed")
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with collector_paused():
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
