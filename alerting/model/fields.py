@@ -4,10 +4,14 @@ write as one item or as a list, and how their patterns match."""
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Iterable, Mapping
+import re
+from collections.abc import Callable, Iterable, Mapping
+from functools import lru_cache
 from typing import Annotated, Any
 
 from pydantic import BeforeValidator
+
+_Match = Callable[[str], "re.Match[str] | None"]
 
 
 def one_or_many(raw: Any) -> Any:
@@ -36,5 +40,21 @@ def globs_match(value: str | None, patterns: Iterable[str]) -> bool:
     Rule selections, silences and routes all match this way (and validate's lint with them)."""
     if value is None:
         return False
+    exact, globs = _compiled(patterns if isinstance(patterns, tuple) else tuple(patterns))
     folded = value.casefold()
-    return any(fnmatch.fnmatchcase(folded, p.casefold()) for p in patterns)
+    return folded in exact or any(match(folded) is not None for match in globs)
+
+
+@lru_cache(maxsize=4096)
+def _compiled(patterns: tuple[str, ...]) -> tuple[frozenset[str], tuple[_Match, ...]]:
+    """Patterns folded once: those without a wildcard are compared as text (fnmatch would
+    match them only to themselves), the rest compiled as fnmatchcase compiles them."""
+    exact: set[str] = set()
+    globs: list[_Match] = []
+    for pattern in patterns:
+        folded = pattern.casefold()
+        if any(c in folded for c in "*?["):
+            globs.append(re.compile(fnmatch.translate(folded)).match)
+        else:
+            exact.add(folded)
+    return frozenset(exact), tuple(globs)
