@@ -56,7 +56,10 @@ class Severity(StrEnum):
 
     @property
     def rank(self) -> int:
-        return ["info", "low", "medium", "high", "critical"].index(self.value)
+        return _SEVERITY_RANK[self]
+
+
+_SEVERITY_RANK = {severity: rank for rank, severity in enumerate(Severity)}
 
 
 def alert_identity(rule: str, subject: str, area: str | None) -> str:

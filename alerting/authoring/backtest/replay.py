@@ -214,6 +214,9 @@ class _Open:
     worst_severity: Severity
 
 
+_CLOSING = frozenset({Change.RESOLVED, Change.RETIRED})
+
+
 class _EpisodeBuilder:
     """Turns the alert changes of each replayed run into episodes."""
 
@@ -232,7 +235,7 @@ class _EpisodeBuilder:
             return
         if current is None:
             return
-        if change in {Change.RESOLVED, Change.RETIRED}:
+        if change in _CLOSING:
             self._closed.append(self._episode(current, as_of))
             del self._open[alert.identity]
             return
