@@ -29,6 +29,7 @@ from alerting.config.ruleset import RuleSet
 from alerting.model.calendar import WorkingCalendar, england_and_wales
 from alerting.model.findings import Finding, Severity, Status
 from alerting.model.frames import ObservationFrame
+from alerting.model.memory import collector_paused
 from alerting.model.records import ObservationExtras
 from alerting.pipeline import notice_pass
 from alerting.routing.routes import Routing
@@ -159,9 +160,12 @@ def run_backtest(ruleset: RuleSet, data: EvaluationData, dates: Sequence[date],
     failures: list[tuple[date, str, str]] = []
     for as_of in sorted(dates):
         # One as-of date at a time: its findings and notice pass are freed before the next
-        # date is evaluated, so only the alert state and the episodes are carried.
-        failures.extend(_replay(as_of, rules, data, scheme, calendar, alerts, log, notices,
-                                builder, routing=routing, known=known, titles=titles))
+        # date is evaluated, so only the alert state and the episodes are carried. Alerts,
+        # log entries and episodes hold no cycles: the collector waits (model/memory.py).
+        with collector_paused():
+            failures.extend(_replay(as_of, rules, data, scheme, calendar, alerts, log,
+                                    notices, builder, routing=routing, known=known,
+                                    titles=titles))
     return Backtest(tuple(sorted(dates)), builder.episodes(), dict(sorted(notices.items())),
                     tuple(failures))
 
