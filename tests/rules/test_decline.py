@@ -100,7 +100,8 @@ def test_longer_runs_report_their_full_length():
 def _run_by_hand(points, polarity, target, months, direction):
     """How many bad steps end at the last point, counted one step at a time."""
     run = 0
-    for (month, value), (before_month, before) in zip(points[::-1], points[-2::-1]):
+    for (month, value), (before_month, before) in zip(points[::-1], points[-2::-1],
+                                                      strict=False):  # pairs: one fewer
         if month - before_month != months or value is None or before is None:
             break
         if polarity == "plan_is_best":
