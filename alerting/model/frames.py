@@ -133,8 +133,14 @@ class ObservationFrame:
         """Index of each series' latest row with period end on or before `as_of`
         (with `with_value`, the latest row that has a value)."""
         eligible = self.period_end <= as_of.toordinal()
-        if with_value:
-            eligible &= ~np.isnan(self.value)
+        if not with_value:
+            # Each series' rows are in period order, so those up to as_of come first: its
+            # latest is the one followed by a new series or a later period. (Only boolean
+            # columns: no full-length index arrays.)
+            if len(self) > 1:
+                eligible[:-1] &= ~eligible[1:] | self.series_starts()[1:]
+            return np.flatnonzero(eligible)
+        eligible &= ~np.isnan(self.value)
         keep = np.flatnonzero(eligible)
         if keep.size == 0:
             return keep
