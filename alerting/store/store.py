@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
@@ -36,35 +36,25 @@ from alerting.store.bulk import Columns, collector_paused, lock_for_save, staged
 from alerting.store.events import EventStore
 from alerting.store.figures import FiguresStore
 from alerting.store.handling import HandlingStore
+from alerting.store.merge import KeepRevisions, Merge, SaveCounts, Stamps, merge_staging
 from alerting.store.notices import NoticeStore
 from alerting.store.reading import ObservationChunks
 from alerting.store.schema import (
     case_records,
     child_events,
     measures,
+    observation_loads,
     observation_revisions,
-    observations,
+    observation_series,
+    observation_values,
     rejected_rows,
     risk_scores,
 )
+from alerting.store.series import SeriesKeys
 from alerting.store.service import ServiceStore
 
-_BOOKKEEPING = frozenset({"id", "source", "loaded_at", "revision"})
+_BOOKKEEPING = frozenset({"id", "source", "loaded_at", "load_id", "revision"})
 _READ_ROWS = 50_000
-
-
-@dataclass(frozen=True)
-class SaveCounts:
-    """What saving a batch did: new rows, revised values, other updates, unchanged rows."""
-
-    inserted: int = 0
-    revised: int = 0
-    updated: int = 0
-    unchanged: int = 0
-
-    @property
-    def total(self) -> int:
-        return self.inserted + self.revised + self.updated + self.unchanged
 
 
 @dataclass(frozen=True)
@@ -132,10 +122,33 @@ class Store(NoticeStore, ServiceStore, HandlingStore, FiguresStore, EventStore):
     def save_observation_columns(self, batches: Iterable[ObservationColumns],
                                  source: str) -> SaveCounts:
         """Like save_observations, for observations given as batches of columns (a large
-        file's loader never builds a record per row)."""
-        return self._upsert(observations, ("measure_id", "area", "period_end"),
-                            (b.as_columns() for b in batches), source,
-                            revised_by=("value", "target"))
+        file's loader never builds a record per row). Each batch's (measure, area) pairs
+        become series ids first, so only the narrow rows are staged and merged."""
+        series = SeriesKeys(self.engine)
+        now = self.clock()
+
+        def stamps(conn: sa.Connection) -> dict[str, sa.ColumnElement[Any]]:
+            load_id = conn.execute(observation_loads.insert().values(
+                source=source, loaded_at=now)).inserted_primary_key[0]
+            return {"load_id": sa.literal(load_id, sa.Integer)}
+
+        def keep_revisions(conn: sa.Connection, same_key: sa.ColumnElement[bool],
+                           revised: sa.ColumnElement[bool]) -> None:
+            stored, named, loads = observation_values, observation_series, observation_loads
+            conn.execute(observation_revisions.insert().from_select(
+                ["measure_id", "area", "period_end", "revision", "value", "target", "source",
+                 "loaded_at", "replaced_at"],
+                sa.select(named.c.measure_id, named.c.area, stored.c.period_end,
+                          stored.c.revision, stored.c.value, stored.c.target, loads.c.source,
+                          loads.c.loaded_at, sa.literal(now, sa.DateTime(timezone=True)))
+                .select_from(stored.join(named, named.c.series_id == stored.c.series_id)
+                             .join(loads, loads.c.load_id == stored.c.load_id))
+                .where(same_key, revised),
+            ))
+
+        return self._upsert(observation_values, ("series_id", "period_end"),
+                            (series.keyed(b.as_columns()) for b in batches), stamps,
+                            revised_by=("value", "target"), keep_revisions=keep_revisions)
 
     def save_risks(self, records: Sequence[RiskRecord], source: str) -> SaveCounts:
         columns: Columns = {
@@ -150,7 +163,8 @@ class Store(NoticeStore, ServiceStore, HandlingStore, FiguresStore, EventStore):
             "owner": [r.owner for r in records],
             "title": [r.title for r in records],
         }
-        return self._upsert(risk_scores, ("risk_id", "period_end"), [columns], source)
+        return self._upsert(risk_scores, ("risk_id", "period_end"), [columns],
+                            self._stamped(source))
 
     def save_cases(self, records: Sequence[CaseRecord], source: str) -> SaveCounts:
         columns: Columns = {
@@ -165,7 +179,7 @@ class Store(NoticeStore, ServiceStore, HandlingStore, FiguresStore, EventStore):
             "previous_plans": [r.previous_plans for r in records],
         }
         return self._upsert(case_records, ("child_id", "plan_type", "start_date"), [columns],
-                            source)
+                            self._stamped(source))
 
     def save_events(self, records: Sequence[EventRecord], source: str) -> SaveCounts:
         """Upsert child-level events by (child, kind, episode): a later extract updates an
@@ -182,67 +196,29 @@ class Store(NoticeStore, ServiceStore, HandlingStore, FiguresStore, EventStore):
             "dates": [_json({k: v.isoformat() for k, v in r.dates.items()}) for r in records],
             "details": [_json(r.details) for r in records],
         }
-        return self._upsert(child_events, ("child_id", "kind", "episode"), [columns], source)
+        return self._upsert(child_events, ("child_id", "kind", "episode"), [columns],
+                            self._stamped(source))
+
+    def _stamped(self, source: str) -> Stamps:
+        """Rows stamped in place with their source and load time."""
+        now = self.clock()
+        return lambda _conn: {"source": sa.literal(source, sa.Text),
+                              "loaded_at": sa.literal(now, sa.DateTime(timezone=True))}
 
     def _upsert(self, table: sa.Table, key: Sequence[str], batches: Iterable[Columns],
-                source: str, *, revised_by: Sequence[str] = ()) -> SaveCounts:
+                stamps: Stamps, *, revised_by: Sequence[str] = (),
+                keep_revisions: KeepRevisions | None = None) -> SaveCounts:
         """Stage every batch, then merge the staging table into `table` in one transaction.
         Concurrent saves into the same table stage at once but merge one at a time."""
-        now = self.clock()
         data_columns = [c.name for c in table.c if c.name not in _BOOKKEEPING]
+        merge = Merge(table, key, [c for c in data_columns if c not in key], stamps,
+                      revised_by, keep_revisions)
         with (self.engine.connect() as conn,
               staged(conn, table, data_columns, batches) as (staging, count)):
             if not count:
                 return SaveCounts()
             lock_for_save(conn, table)  # before the counts: see every row saved so far
-            compared = [c for c in data_columns if c not in key]
-            return self._merge_staging(conn, table, staging, key, compared, revised_by,
-                                       source, now, count)
-
-    def _merge_staging(self, conn: sa.Connection, table: sa.Table, staging: sa.Table,
-                       key: Sequence[str], compared: Sequence[str], revised_by: Sequence[str],
-                       source: str, now: datetime, total: int) -> SaveCounts:
-        same_key = sa.and_(*(table.c[k] == staging.c[k] for k in key))
-        changed = sa.or_(*(table.c[c].is_distinct_from(staging.c[c]) for c in compared))
-        revised = sa.or_(*(table.c[c].is_distinct_from(staging.c[c]) for c in revised_by)) \
-            if revised_by else sa.false()
-        matched = conn.execute(sa.select(
-            sa.func.count(),
-            sa.func.coalesce(sa.func.sum(sa.case((changed, 1), else_=0)), 0),
-            sa.func.coalesce(sa.func.sum(sa.case((revised, 1), else_=0)), 0),
-        ).select_from(table.join(staging, same_key))).one()
-        n_matched, n_changed, n_revised = (int(x) for x in matched)
-        loaded_at = sa.literal(now, sa.DateTime(timezone=True))
-        if n_revised:
-            history = observation_revisions
-            conn.execute(history.insert().from_select(
-                ["measure_id", "area", "period_end", "revision", "value", "target", "source",
-                 "loaded_at", "replaced_at"],
-                sa.select(table.c.measure_id, table.c.area, table.c.period_end,
-                          table.c.revision, table.c.value, table.c.target, table.c.source,
-                          table.c.loaded_at, loaded_at)
-                .select_from(table.join(staging, same_key)).where(revised),
-            ))
-        if n_changed:
-            values: dict[str, Any] = {c: staging.c[c] for c in compared}
-            values["source"] = sa.literal(source, sa.Text)
-            values["loaded_at"] = loaded_at
-            if "revision" in table.c:
-                values["revision"] = table.c.revision + sa.case((revised, 1), else_=0)
-            conn.execute(sa.update(table).where(same_key, changed).values(values))
-        if total > n_matched:
-            stamps = [sa.literal(source, sa.Text), loaded_at]
-            names = [*(c.name for c in staging.c), "source", "loaded_at"]
-            if "revision" in table.c:
-                stamps.append(sa.literal(1, sa.Integer))
-                names.append("revision")
-            new_rows = sa.select(*staging.c, *stamps)
-            if n_matched:  # else every staged row is new (saves are serialised by
-                # lock_for_save, so none has been added since the count): no lookups
-                new_rows = new_rows.where(~sa.exists().where(same_key))
-            conn.execute(table.insert().from_select(names, new_rows))
-        return SaveCounts(inserted=total - n_matched, revised=n_revised,
-                          updated=n_changed - n_revised, unchanged=n_matched - n_changed)
+            return merge_staging(conn, merge, staging, count)
 
     def quarantine(self, rejected: Iterable[RejectedRow]) -> int:
         now = self.clock()
@@ -280,9 +256,10 @@ class Store(NoticeStore, ServiceStore, HandlingStore, FiguresStore, EventStore):
         chunk dictionary-encoded into arrays at once, so no Python object per row outlives
         its chunk: period ends are converted once per distinct value.
         """
-        sql = ("SELECT measure_id, area, period_end, period_kind, value, target, id "
-               "FROM observations")
-        query = sa.text(sql + (" WHERE period_end <= :until" if until is not None else ""))
+        sql = ("SELECT s.measure_id, s.area, v.period_end, v.period_kind, v.value, v.target, "
+               "v.id FROM observation_values v "
+               "JOIN observation_series s ON s.series_id = v.series_id")
+        query = sa.text(sql + (" WHERE v.period_end <= :until" if until is not None else ""))
         if until is not None:
             query = query.bindparams(sa.bindparam("until", until, type_=sa.Date()))
         columns = ObservationChunks()
@@ -294,8 +271,10 @@ class Store(NoticeStore, ServiceStore, HandlingStore, FiguresStore, EventStore):
 
     def measure_cells(self, measure_id: str) -> set[tuple[str, date]]:
         """The (area, period end) of every stored figure of one measure."""
-        query = (sa.select(observations.c.area, observations.c.period_end)
-                 .where(observations.c.measure_id == measure_id))
+        stored, named = observation_values, observation_series
+        query = (sa.select(named.c.area, stored.c.period_end)
+                 .join_from(stored, named, named.c.series_id == stored.c.series_id)
+                 .where(named.c.measure_id == measure_id))
         with self.engine.connect() as conn:
             return {(area, end) for area, end in conn.execute(query)}
 
@@ -306,10 +285,10 @@ class Store(NoticeStore, ServiceStore, HandlingStore, FiguresStore, EventStore):
         with self.engine.connect() as conn:
             for start in range(0, len(ids), 500):
                 chunk = ids[start:start + 500]
-                query = sa.select(observations.c.id, observations.c.comparators,
-                                  observations.c.numerator, observations.c.denominator,
-                                  observations.c.commentary, observations.c.raw_value
-                                  ).where(observations.c.id.in_(chunk))
+                stored = observation_values
+                query = sa.select(stored.c.id, stored.c.comparators, stored.c.numerator,
+                                  stored.c.denominator, stored.c.commentary,
+                                  stored.c.raw_value).where(stored.c.id.in_(chunk))
                 for row in conn.execute(query):
                     found[row.id] = ObservationExtras(
                         comparators=json.loads(row.comparators) if row.comparators else {},
@@ -353,7 +332,7 @@ class Store(NoticeStore, ServiceStore, HandlingStore, FiguresStore, EventStore):
 
     def counts(self) -> dict[str, int]:
         """Rows per table, for `alerting load` summaries and status."""
-        tables = {"observations": observations, "risk_scores": risk_scores,
+        tables = {"observations": observation_values, "risk_scores": risk_scores,
                   "case_records": case_records, "rejected_rows": rejected_rows}
         with self.engine.connect() as conn:
             return {name: int(conn.execute(sa.select(sa.func.count()).select_from(t)).scalar_one())

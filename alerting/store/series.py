@@ -1,0 +1,92 @@
+"""Series keys: the integer that stands for a (measure, area) pair in stored observations.
+
+A batch of observations arrives with its measure ids and areas as text; the store keeps
+each pair once, in `observation_series`, and a row of `observation_values` names it by
+`series_id`. Pairs are matched a batch at a time (each distinct pair looked up once) and
+those not yet stored are added in a short transaction of their own: a series never goes
+away, so one added by a save that then fails is harmless (no value names it), and two
+saves adding the same pair at once both find the one row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+
+from alerting.store.schema import observation_series
+
+Pair = tuple[str, str]
+_CHUNK = 500  # measure ids per IN list when reading new series back
+
+
+class SeriesKeys:
+    """The series ids of (measure, area) pairs, adding the pairs the store lacks. One per
+    save: it remembers what it has read, so each pair is asked for once."""
+
+    def __init__(self, engine: sa.Engine) -> None:
+        self.engine = engine
+        self.known: dict[Pair, int] | None = None
+
+    def keyed(self, batch: dict[str, Any]) -> dict[str, Any]:
+        """The batch with a `series_id` column in place of `measure_id` and `area`."""
+        columns = dict(batch)
+        measure_codes, measures = _encoded(columns.pop("measure_id"))
+        area_codes, areas = _encoded(columns.pop("area"))
+        pair = measure_codes * max(len(areas), 1) + area_codes
+        distinct, inverse = np.unique(pair, return_inverse=True)
+        pairs = [(measures[code // len(areas)], areas[code % len(areas)])
+                 for code in distinct.tolist()]
+        ids = np.asarray(self.ids(pairs), dtype=np.int64)
+        return {"series_id": pa.array(ids[inverse.reshape(-1)]), **columns}
+
+    def ids(self, pairs: Sequence[Pair]) -> list[int]:
+        """The series id of each pair, in order, adding those not yet stored."""
+        if self.known is None:
+            self.known = self._read(None)
+        missing = sorted({p for p in pairs if p not in self.known})
+        if missing:
+            self._add(missing)
+            self.known.update(self._read({m for m, _ in missing}))
+        return [self.known[p] for p in pairs]
+
+    def _add(self, pairs: Sequence[Pair]) -> None:
+        rows = [{"measure_id": m, "area": a} for m, a in pairs]
+        with self.engine.begin() as conn:
+            dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+            conn.execute(dialect.insert(observation_series).on_conflict_do_nothing(), rows)
+
+    def _read(self, measures: set[str] | None) -> dict[Pair, int]:
+        table = observation_series
+        query = sa.select(table.c.series_id, table.c.measure_id, table.c.area)
+        found: dict[Pair, int] = {}
+        with self.engine.connect() as conn:
+            if measures is None:
+                rows: list[Any] = list(conn.execute(query))
+            else:
+                ordered, rows = sorted(measures), []
+                for start in range(0, len(ordered), _CHUNK):
+                    chunk = ordered[start:start + _CHUNK]
+                    rows.extend(conn.execute(query.where(table.c.measure_id.in_(chunk))))
+        for series_id, measure, area in rows:
+            found[(measure, area)] = series_id
+        return found
+
+
+def _encoded(values: Any) -> tuple[np.ndarray, list[str]]:
+    """A column of texts as (a code per row, the distinct texts the codes index)."""
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    if isinstance(values, pa.Array):
+        encoded = values if pa.types.is_dictionary(values.type) else pc.dictionary_encode(values)
+        codes = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+        return codes, encoded.dictionary.to_pylist()
+    index: dict[str, int] = {}
+    codes = np.fromiter((index.setdefault(v, len(index)) for v in values), dtype=np.int64,
+                        count=len(values))
+    return codes, list(index)
