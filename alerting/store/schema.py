@@ -20,9 +20,10 @@ measures = sa.Table(
 )
 
 # Observations are kept narrow, since a national file has millions of them: each row names
-# its series (measure and area) and its load (source file and time) by integer key, so a
-# row is about a third of the bytes it would be with the texts repeated, and the unique
-# index is on two small values. The `observations` view (below) joins them back.
+# its series (measure and area) and its load (source file and time) by integer key, and its
+# id is made from its series and period end (`series.observation_id`), so the id is the
+# (series, period end) key: one B-tree on SQLite (the id is the rowid), one index on
+# PostgreSQL. The `observations` view (below) joins the texts back.
 observation_series = sa.Table(
     "observation_series", metadata,
     sa.Column("series_id", sa.Integer, primary_key=True, autoincrement=True),
@@ -40,7 +41,9 @@ observation_loads = sa.Table(
 
 observation_values = sa.Table(
     "observation_values", metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    # series_id * 2**22 + the period end's day ordinal; INTEGER on SQLite, so it is the rowid
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True,
+              autoincrement=False),
     sa.Column("series_id", sa.Integer, nullable=False),
     sa.Column("period_end", sa.Date, nullable=False),
     sa.Column("period_kind", sa.String(20), nullable=False),
@@ -53,7 +56,6 @@ observation_values = sa.Table(
     sa.Column("commentary", sa.Text),
     sa.Column("load_id", sa.Integer, nullable=False),
     sa.Column("revision", sa.Integer, nullable=False, default=1),
-    sa.UniqueConstraint("series_id", "period_end", name="uq_observation_value"),
 )
 
 # The observations as one row each, with their measure, area, source and load time: a view
@@ -62,7 +64,7 @@ observation_values = sa.Table(
 views = sa.MetaData()
 observations = sa.Table(
     "observations", views,
-    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("id", sa.BigInteger, primary_key=True),
     sa.Column("measure_id", sa.String(200)),
     sa.Column("area", sa.String(200)),
     sa.Column("period_end", sa.Date),

@@ -2,15 +2,17 @@
 
 A batch of observations arrives with its measure ids and areas as text; the store keeps
 each pair once, in `observation_series`, and a row of `observation_values` names it by
-`series_id`. Pairs are matched a batch at a time (each distinct pair looked up once) and
-those not yet stored are added in a short transaction of their own: a series never goes
-away, so one added by a save that then fails is harmless (no value names it), and two
-saves adding the same pair at once both find the one row.
+`series_id`; its id is made from its series and period end (`observation_id`), so the
+id alone is the key a save matches on. Pairs are matched a batch at a time (each distinct
+pair looked up once) and those not yet stored are added in a short transaction of their
+own: a series never goes away, so one added by a save that then fails is harmless (no
+value names it), and two saves adding the same pair at once both find the one row.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 from typing import Any
 
 import numpy as np
@@ -23,6 +25,15 @@ from alerting.store.schema import observation_series
 
 Pair = tuple[str, str]
 _CHUNK = 500  # measure ids per IN list when reading new series back
+# An observation's id: series id * SERIES_SPAN + its period end's day ordinal (as
+# date.toordinal gives it; 31 December 9999 is 3,652,059), unique because the pair is.
+SERIES_SPAN = 2 ** 22
+_EPOCH_ORDINAL = date(1970, 1, 1).toordinal()  # Arrow's date32 counts days from here
+
+
+def observation_id(series_id: int, period_end: date) -> int:
+    """The stored id of the observation of `series_id` for the period ending `period_end`."""
+    return series_id * SERIES_SPAN + period_end.toordinal()
 
 
 class SeriesKeys:
@@ -34,7 +45,7 @@ class SeriesKeys:
         self.known: dict[Pair, int] | None = None
 
     def keyed(self, batch: dict[str, Any]) -> dict[str, Any]:
-        """The batch with a `series_id` column in place of `measure_id` and `area`."""
+        """The batch with `id` and `series_id` columns in place of `measure_id` and `area`."""
         columns = dict(batch)
         measure_codes, measures = _encoded(columns.pop("measure_id"))
         area_codes, areas = _encoded(columns.pop("area"))
@@ -42,8 +53,9 @@ class SeriesKeys:
         distinct, inverse = np.unique(pair, return_inverse=True)
         pairs = [(measures[code // len(areas)], areas[code % len(areas)])
                  for code in distinct.tolist()]
-        ids = np.asarray(self.ids(pairs), dtype=np.int64)
-        return {"series_id": pa.array(ids[inverse.reshape(-1)]), **columns}
+        series = np.asarray(self.ids(pairs), dtype=np.int64)[inverse.reshape(-1)]
+        ids = series * SERIES_SPAN + _ordinals(columns["period_end"])
+        return {"id": pa.array(ids), "series_id": pa.array(series), **columns}
 
     def ids(self, pairs: Sequence[Pair]) -> list[int]:
         """The series id of each pair, in order, adding those not yet stored."""
@@ -76,6 +88,16 @@ class SeriesKeys:
         for series_id, measure, area in rows:
             found[(measure, area)] = series_id
         return found
+
+
+def _ordinals(ends: Any) -> np.ndarray:
+    """Day ordinals (date.toordinal) of a column of dates."""
+    if isinstance(ends, pa.ChunkedArray):
+        ends = ends.combine_chunks()
+    if isinstance(ends, pa.Array):
+        days = ends.cast(pa.date32()).cast(pa.int32()).to_numpy(zero_copy_only=False)
+        return days.astype(np.int64) + _EPOCH_ORDINAL
+    return np.fromiter((end.toordinal() for end in ends), dtype=np.int64, count=len(ends))
 
 
 def _encoded(values: Any) -> tuple[np.ndarray, list[str]]:

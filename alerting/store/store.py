@@ -50,7 +50,7 @@ from alerting.store.schema import (
     rejected_rows,
     risk_scores,
 )
-from alerting.store.series import SeriesKeys
+from alerting.store.series import SERIES_SPAN, SeriesKeys
 from alerting.store.service import ServiceStore
 
 _BOOKKEEPING = frozenset({"id", "source", "loaded_at", "load_id", "revision"})
@@ -146,9 +146,10 @@ class Store(NoticeStore, ServiceStore, HandlingStore, FiguresStore, EventStore):
                 .where(same_key, revised),
             ))
 
-        return self._upsert(observation_values, ("series_id", "period_end"),
+        return self._upsert(observation_values, ("id",),
                             (series.keyed(b.as_columns()) for b in batches), stamps,
-                            revised_by=("value", "target"), keep_revisions=keep_revisions)
+                            revised_by=("value", "target"), keep_revisions=keep_revisions,
+                            given_by_key=("series_id", "period_end"))
 
     def save_risks(self, records: Sequence[RiskRecord], source: str) -> SaveCounts:
         columns: Columns = {
@@ -207,12 +208,14 @@ class Store(NoticeStore, ServiceStore, HandlingStore, FiguresStore, EventStore):
 
     def _upsert(self, table: sa.Table, key: Sequence[str], batches: Iterable[Columns],
                 stamps: Stamps, *, revised_by: Sequence[str] = (),
-                keep_revisions: KeepRevisions | None = None) -> SaveCounts:
+                keep_revisions: KeepRevisions | None = None,
+                given_by_key: Sequence[str] = ()) -> SaveCounts:
         """Stage every batch, then merge the staging table into `table` in one transaction.
-        Concurrent saves into the same table stage at once but merge one at a time."""
-        data_columns = [c.name for c in table.c if c.name not in _BOOKKEEPING]
-        merge = Merge(table, key, [c for c in data_columns if c not in key], stamps,
-                      revised_by, keep_revisions)
+        Concurrent saves into the same table stage at once but merge one at a time.
+        Columns `given_by_key` are the same whenever the key is, so are not compared."""
+        data_columns = [c.name for c in table.c if c.name not in _BOOKKEEPING or c.name in key]
+        compared = [c for c in data_columns if c not in key and c not in given_by_key]
+        merge = Merge(table, key, compared, stamps, revised_by, keep_revisions)
         with (self.engine.connect() as conn,
               staged(conn, table, data_columns, batches) as (staging, count)):
             if not count:
@@ -272,8 +275,10 @@ class Store(NoticeStore, ServiceStore, HandlingStore, FiguresStore, EventStore):
     def measure_cells(self, measure_id: str) -> set[tuple[str, date]]:
         """The (area, period end) of every stored figure of one measure."""
         stored, named = observation_values, observation_series
+        first_id = named.c.series_id * SERIES_SPAN  # a series' ids are a range of the key
         query = (sa.select(named.c.area, stored.c.period_end)
-                 .join_from(stored, named, named.c.series_id == stored.c.series_id)
+                 .join_from(named, stored, sa.and_(stored.c.id >= first_id,
+                                                   stored.c.id < first_id + SERIES_SPAN))
                  .where(named.c.measure_id == measure_id))
         with self.engine.connect() as conn:
             return {(area, end) for area, end in conn.execute(query)}

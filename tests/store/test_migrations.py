@@ -15,7 +15,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
 from alerting.store import SaveCounts, Store, migrate
-from alerting.store.schema import metadata
+from alerting.store.schema import metadata, observation_values
+from alerting.store.series import observation_id
 from tests.conftest import temporary_database
 
 TABLES = {"measures", "observation_series", "observation_loads", "observation_values",
@@ -166,9 +167,12 @@ WIDE_COLUMNS = ("id, measure_id, area, period_end, period_kind, value, raw_value
 
 
 def _wide(engine: sa.Engine) -> list[tuple[Any, ...]]:
+    """Each observation as the view (or the old table) gives it, without its id."""
     with engine.connect() as conn:
-        rows = conn.execute(sa.text(f"SELECT {WIDE_COLUMNS} FROM observations ORDER BY id"))
-        return [tuple(str(v) if hasattr(v, "isoformat") else v for v in row) for row in rows]
+        rows = conn.execute(sa.text(f"SELECT {WIDE_COLUMNS} FROM observations "
+                                    "ORDER BY measure_id, area, period_end"))
+        return [tuple(str(v) if hasattr(v, "isoformat") else v for v in row[1:])
+                for row in rows]
 
 
 def test_0007_moves_every_observation_into_the_narrow_tables(fresh_engine: sa.Engine) -> None:
@@ -191,7 +195,13 @@ def test_0007_moves_every_observation_into_the_narrow_tables(fresh_engine: sa.En
     with fresh_engine.connect() as conn:
         series = conn.execute(sa.text("SELECT count(*) FROM observation_series")).scalar()
         loads = conn.execute(sa.text("SELECT count(*) FROM observation_loads")).scalar()
+        stored = observation_values.c
+        ids = conn.execute(sa.select(stored.id, stored.series_id, stored.period_end)).all()
     assert (series, loads) == (2, 2)
+    assert all(i == observation_id(s, d) for i, s, d in ids)
+    assert {i for i, _, _ in ids} == {
+        observation_id(s, d) for s, d in [(1, date(2024, 1, 31)), (1, date(2024, 2, 29)),
+                                          (2, date(2024, 2, 29))]}
     frame = store.observation_frame()
     assert sorted(frame.value[~np.isnan(frame.value)].tolist()) == [69.5, 71.0]
     from alerting.store.batches import ObservationColumns
@@ -202,8 +212,9 @@ def test_0007_moves_every_observation_into_the_narrow_tables(fresh_engine: sa.En
     with fresh_engine.connect() as conn:
         new_id = conn.execute(sa.text(
             "SELECT id FROM observations WHERE source = 'c.csv'")).scalar()
-    assert new_id > 12
+    assert new_id == observation_id(1, date(2024, 3, 31))
+    after = _wide(fresh_engine)
     with fresh_engine.begin() as conn:
         command.downgrade(migrate._config(conn), "0006")
-    assert [r[:13] for r in _wide(fresh_engine)][:3] == [r[:13] for r in before]
+    assert _wide(fresh_engine) == after
     assert "observation_values" not in table_names(fresh_engine)
