@@ -19,7 +19,6 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 
 from alerting.store.schema import observation_series
 
@@ -68,10 +67,18 @@ class SeriesKeys:
         return [self.known[p] for p in pairs]
 
     def _add(self, pairs: Sequence[Pair]) -> None:
-        rows = [{"measure_id": m, "area": a} for m, a in pairs]
+        """Add the pairs in one statement: PostgreSQL takes them as two arrays (a statement
+        per pair would cost a round trip each), SQLite by executemany in the driver."""
         with self.engine.begin() as conn:
-            dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-            conn.execute(dialect.insert(observation_series).on_conflict_do_nothing(), rows)
+            if conn.dialect.name == "postgresql":
+                conn.execute(sa.text(
+                    "INSERT INTO observation_series (measure_id, area) "
+                    "SELECT * FROM unnest(CAST(:measures AS text[]), CAST(:areas AS text[])) "
+                    "ON CONFLICT DO NOTHING"),
+                    {"measures": [m for m, _ in pairs], "areas": [a for _, a in pairs]})
+            else:
+                conn.exec_driver_sql("INSERT OR IGNORE INTO observation_series (measure_id, "
+                                     "area) VALUES (?, ?)", list(pairs))
 
     def _read(self, measures: set[str] | None) -> dict[Pair, int]:
         table = observation_series
