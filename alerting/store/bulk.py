@@ -23,6 +23,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 import sqlalchemy as sa
+from sqlalchemy.schema import CreateTable
 
 # A batch of rows as one sequence (a list, or a pyarrow Array) per stored column.
 Columns = Mapping[str, Any]
@@ -72,7 +73,8 @@ def _scratch_staging(conn: sa.Connection, table: sa.Table, columns: Sequence[str
     try:
         path = folder / "staging.sqlite3"
         staging = _staging_table(table, columns, schema=_SCRATCH)
-        count = _ingest(path, staging, batches)
+        count = _ingest(path, _staging_table(table, columns, same_constraints=True), batches,
+                        conn.dialect)
         conn.exec_driver_sql(f"ATTACH DATABASE ? AS {_SCRATCH}", (str(path),))
         conn.commit()  # ends the transaction SQLAlchemy began (SQLite began none)
         try:
@@ -85,27 +87,56 @@ def _scratch_staging(conn: sa.Connection, table: sa.Table, columns: Sequence[str
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def _ingest(path: Path, staging: sa.Table, batches: Iterable[Columns]) -> int:
+def _ingest(path: Path, staging: sa.Table, batches: Iterable[Columns],
+            dialect: sa.Dialect) -> int:
+    """ADBC appends the batches to the staging table, created first as the store's own
+    connection would create it (the same declared types, NOT NULL and INTEGER PRIMARY KEY),
+    so a copy of every column into an empty-keyed table is SQLite's transfer of whole
+    records (`insert_all_staged`), not a row-by-row conversion."""
     dbapi = _adbc_sqlite()
     count = 0
     with dbapi.connect(str(path), autocommit=True) as adbc, adbc.cursor() as cursor:
         cursor.execute("PRAGMA journal_mode=OFF")
         cursor.execute("PRAGMA synchronous=OFF")
-        for batch in batches:
-            data = arrow_table(staging, batch, dates_as_text=True)
+        cursor.execute(str(CreateTable(staging).compile(dialect=dialect)))
+        for batch in batches:  # a column the batch lacks is left out: NULL, and not bound
+            data = arrow_table(staging, batch, dates_as_text=True, absent_as_null=False)
             if data.num_rows:
-                cursor.adbc_ingest(staging.name, data, mode="append" if count else "create")
+                cursor.adbc_ingest(staging.name, data, mode="append")
                 count += data.num_rows
-        if not count:  # the merge still reads the table
-            cursor.adbc_ingest(staging.name, arrow_table(staging, {}, dates_as_text=True),
-                               mode="create")
     return count
 
 
+def insert_all_staged(conn: sa.Connection, table: sa.Table, staging: sa.Table) -> bool:
+    """Insert every staged row as it is, where the staging table has every column of the
+    table, in order: SQLite, from the scratch database, as `INSERT INTO t SELECT * FROM s`
+    (the form whose records SQLite copies whole); otherwise by naming the columns. Only for
+    rows none of which is stored yet. Returns whether the staging table could serve."""
+    if [c.name for c in staging.c] != [c.name for c in table.c]:
+        return False
+    if conn.dialect.name == "sqlite" and staging.schema == _SCRATCH:
+        conn.exec_driver_sql(f'INSERT INTO "{table.name}" SELECT * FROM '
+                             f'{_SCRATCH}."{staging.name}"')
+    else:
+        conn.execute(table.insert().from_select([c.name for c in staging.c],
+                                                sa.select(*staging.c)))
+    return True
+
+
 def _staging_table(table: sa.Table, columns: Sequence[str], *, schema: str | None = None,
-                   **options: Any) -> sa.Table:
-    return sa.Table(f"staging_{table.name}", sa.MetaData(),
-                    *(sa.Column(c, table.c[c].type) for c in columns),
+                   same_constraints: bool = False, **options: Any) -> sa.Table:
+    """A staging table for `columns` of `table`, with their types; `same_constraints` gives
+    them the table's NOT NULL and primary key too."""
+    primary = same_constraints and all(c.name in columns for c in table.primary_key)
+
+    def column(name: str) -> sa.Column[Any]:
+        stored = table.c[name]
+        if not same_constraints:
+            return sa.Column(name, stored.type)
+        return sa.Column(name, stored.type, nullable=stored.nullable,
+                         primary_key=primary and stored.primary_key, autoincrement=False)
+
+    return sa.Table(f"staging_{table.name}", sa.MetaData(), *(column(c) for c in columns),
                     schema=schema, **options)
 
 

@@ -15,6 +15,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from alerting.store.bulk import insert_all_staged
+
 # The stamps a written row gets (`source` and `loaded_at`, or `load_id`), made only when
 # the save writes something.
 Stamps = Callable[[sa.Connection], Mapping[str, sa.ColumnElement[Any]]]
@@ -73,16 +75,16 @@ def merge_staging(conn: sa.Connection, merge: Merge, staging: sa.Table,
         if "revision" in table.c:
             values["revision"] = table.c.revision + sa.case((revised, 1), else_=0)
         conn.execute(sa.update(table).where(same_key, changed).values(values))
-    if total > n_matched:
-        names = [*(c.name for c in staging.c), *stamps]
-        columns = [*staging.c, *stamps.values()]
-        if "revision" in table.c:
-            names.append("revision")
-            columns.append(sa.literal(1, sa.Integer))
-        new_rows = sa.select(*columns)
-        if n_matched:  # else every staged row is new (saves are serialised by
-            # lock_for_save, so none has been added since the count): no lookups
+    # With no staged row stored (saves are serialised by lock_for_save, so none has been
+    # added since the count), a staging table of every column is inserted as it is.
+    if total > n_matched and not (n_matched == 0 and insert_all_staged(conn, table, staging)):
+        extra = {n: v for n, v in stamps.items() if n not in staging.c}
+        if "revision" in table.c and "revision" not in staging.c:
+            extra["revision"] = sa.literal(1, sa.Integer)
+        new_rows = sa.select(*staging.c, *extra.values())
+        if n_matched:
             new_rows = new_rows.where(~sa.exists().where(same_key))
-        conn.execute(table.insert().from_select(names, new_rows))
+        conn.execute(table.insert().from_select([*(c.name for c in staging.c), *extra],
+                                                new_rows))
     return SaveCounts(inserted=total - n_matched, revised=n_revised,
                       updated=n_changed - n_revised, unchanged=n_matched - n_changed)

@@ -39,12 +39,14 @@ class SeriesKeys:
     """The series ids of (measure, area) pairs, adding the pairs the store lacks. One per
     save: it remembers what it has read, so each pair is asked for once."""
 
-    def __init__(self, engine: sa.Engine) -> None:
+    def __init__(self, engine: sa.Engine, constants: dict[str, int] | None = None) -> None:
         self.engine = engine
+        self.constants = constants or {}  # columns of the same value on every row
         self.known: dict[Pair, int] | None = None
 
     def keyed(self, batch: dict[str, Any]) -> dict[str, Any]:
-        """The batch with `id` and `series_id` columns in place of `measure_id` and `area`."""
+        """The batch with `id` and `series_id` columns in place of `measure_id` and `area`,
+        and the constant columns."""
         columns = dict(batch)
         measure_codes, measures = _encoded(columns.pop("measure_id"))
         area_codes, areas = _encoded(columns.pop("area"))
@@ -54,7 +56,9 @@ class SeriesKeys:
                  for code in distinct.tolist()]
         series = np.asarray(self.ids(pairs), dtype=np.int64)[inverse.reshape(-1)]
         ids = series * SERIES_SPAN + _ordinals(columns["period_end"])
-        return {"id": pa.array(ids), "series_id": pa.array(series), **columns}
+        constant = {name: pa.array(np.full(len(ids), value, dtype=np.int64))
+                    for name, value in self.constants.items()}
+        return {"id": pa.array(ids), "series_id": pa.array(series), **columns, **constant}
 
     def ids(self, pairs: Sequence[Pair]) -> list[int]:
         """The series id of each pair, in order, adding those not yet stored."""

@@ -124,12 +124,15 @@ class Store(NoticeStore, ServiceStore, HandlingStore, FiguresStore, EventStore):
         """Like save_observations, for observations given as batches of columns (a large
         file's loader never builds a record per row). Each batch's (measure, area) pairs
         become series ids first, so only the narrow rows are staged and merged."""
-        series = SeriesKeys(self.engine)
         now = self.clock()
-
-        def stamps(conn: sa.Connection) -> dict[str, sa.ColumnElement[Any]]:
+        with self.engine.begin() as conn:  # staged with every row; removed if unused
             load_id = conn.execute(observation_loads.insert().values(
                 source=source, loaded_at=now)).inserted_primary_key[0]
+        series = SeriesKeys(self.engine, {"load_id": load_id, "revision": 1})
+        used: list[bool] = []
+
+        def stamps(_conn: sa.Connection) -> dict[str, sa.ColumnElement[Any]]:
+            used.append(True)
             return {"load_id": sa.literal(load_id, sa.Integer)}
 
         def keep_revisions(conn: sa.Connection, same_key: sa.ColumnElement[bool],
@@ -146,10 +149,17 @@ class Store(NoticeStore, ServiceStore, HandlingStore, FiguresStore, EventStore):
                 .where(same_key, revised),
             ))
 
-        return self._upsert(observation_values, ("id",),
-                            (series.keyed(b.as_columns()) for b in batches), stamps,
-                            revised_by=("value", "target"), keep_revisions=keep_revisions,
-                            given_by_key=("series_id", "period_end"))
+        try:
+            return self._upsert(observation_values, ("id",),
+                                (series.keyed(b.as_columns()) for b in batches), stamps,
+                                revised_by=("value", "target"), keep_revisions=keep_revisions,
+                                given_by_key=("series_id", "period_end"),
+                                staged_stamps=("load_id", "revision"))
+        finally:
+            if not used:
+                with self.engine.begin() as conn:
+                    conn.execute(observation_loads.delete().where(
+                        observation_loads.c.load_id == load_id))
 
     def save_risks(self, records: Sequence[RiskRecord], source: str) -> SaveCounts:
         columns: Columns = {
@@ -209,12 +219,16 @@ class Store(NoticeStore, ServiceStore, HandlingStore, FiguresStore, EventStore):
     def _upsert(self, table: sa.Table, key: Sequence[str], batches: Iterable[Columns],
                 stamps: Stamps, *, revised_by: Sequence[str] = (),
                 keep_revisions: KeepRevisions | None = None,
-                given_by_key: Sequence[str] = ()) -> SaveCounts:
+                given_by_key: Sequence[str] = (),
+                staged_stamps: Sequence[str] = ()) -> SaveCounts:
         """Stage every batch, then merge the staging table into `table` in one transaction.
         Concurrent saves into the same table stage at once but merge one at a time.
-        Columns `given_by_key` are the same whenever the key is, so are not compared."""
-        data_columns = [c.name for c in table.c if c.name not in _BOOKKEEPING or c.name in key]
-        compared = [c for c in data_columns if c not in key and c not in given_by_key]
+        Columns `given_by_key` are the same whenever the key is, so are not compared;
+        `staged_stamps` come staged with each row, and are not compared either."""
+        data_columns = [c.name for c in table.c
+                        if c.name not in _BOOKKEEPING or c.name in (*key, *staged_stamps)]
+        compared = [c for c in data_columns
+                    if c not in (*key, *given_by_key, *staged_stamps)]
         merge = Merge(table, key, compared, stamps, revised_by, keep_revisions)
         with (self.engine.connect() as conn,
               staged(conn, table, data_columns, batches) as (staging, count)):
