@@ -270,21 +270,23 @@ class Store(NoticeStore, ServiceStore, HandlingStore, FiguresStore, EventStore):
         """Every observation (to `until`), as columns for set-based evaluation.
 
         Read as plain driver tuples a chunk at a time (no per-row type conversion), each
-        chunk dictionary-encoded into arrays at once, so no Python object per row outlives
-        its chunk: period ends are converted once per distinct value.
+        chunk turned into arrays at once, so no Python object per row outlives its chunk.
+        A row is read as its id, kind, value and target: the id holds its series and period
+        end, and the series' measures and areas are read once.
         """
-        sql = ("SELECT s.measure_id, s.area, v.period_end, v.period_kind, v.value, v.target, "
-               "v.id FROM observation_values v "
-               "JOIN observation_series s ON s.series_id = v.series_id")
-        query = sa.text(sql + (" WHERE v.period_end <= :until" if until is not None else ""))
+        sql = "SELECT id, period_kind, value, target FROM observation_values"
+        query = sa.text(sql + (" WHERE period_end <= :until" if until is not None else ""))
         if until is not None:
             query = query.bindparams(sa.bindparam("until", until, type_=sa.Date()))
         columns = ObservationChunks()
+        named = observation_series.c
         with self.engine.connect() as conn, collector_paused():
+            series = {series_id: (measure, area) for series_id, measure, area in conn.execute(
+                sa.select(named.series_id, named.measure_id, named.area))}
             result = conn.execution_options(stream_results=True).execute(query)
             for rows in result.partitions(_READ_ROWS):
                 columns.add(rows)
-        return columns.frame(self.observation_extras)
+        return columns.frame(series, self.observation_extras)
 
     def measure_cells(self, measure_id: str) -> set[tuple[str, date]]:
         """The (area, period end) of every stored figure of one measure."""
