@@ -67,11 +67,13 @@ def peak_rss_mb() -> float:
 
 
 def _empty(store: Any) -> None:
+    import sqlalchemy as sa
+
     from alerting.store.schema import metadata
 
-    with store.engine.begin() as conn:
-        for table in reversed(metadata.sorted_tables):
-            conn.execute(table.delete())
+    with store.engine.begin() as conn:  # as a new database: TRUNCATE leaves no dead rows
+        names = ", ".join(f'"{table.name}"' for table in metadata.sorted_tables)
+        conn.execute(sa.text(f"TRUNCATE {names}"))
 
 
 def run(scale: str, backend: str, notices: int, seed: int,  # noqa: PLR0915 (one stage after another)

@@ -16,10 +16,12 @@ import shutil
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from itertools import chain
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 import sqlalchemy as sa
@@ -31,12 +33,26 @@ SCRATCH_ROWS = 20_000  # SQLite: a save whose first batch has this many rows use
 _SCRATCH = "bulk_staging"  # the attached scratch database's schema name
 
 
+@dataclass(frozen=True)
+class Staged:
+    """What staging did: the staging table, the rows in it, and the rows that went straight
+    into the table instead (`fresh_key`)."""
+
+    table: sa.Table
+    rows: int
+    inserted: int = 0
+
+
 @contextmanager
 def staged(conn: sa.Connection, table: sa.Table, columns: Sequence[str],
-           batches: Iterable[Columns]) -> Iterator[tuple[sa.Table, int]]:
+           batches: Iterable[Columns], *, fresh_key: str | None = None) -> Iterator[Staged]:
     """Stage every batch into a staging table with `columns` of `table`, then run the body
-    in the saving transaction (committed when it ends well, rolled back if it raises);
-    yields the staging table and the number of rows staged."""
+    in the saving transaction (committed when it ends well, rolled back if it raises).
+
+    With `fresh_key` (an integer key column) on PostgreSQL, the save takes its lock first,
+    and a row whose key is above every key stored is copied straight into the table: none
+    can match it, and COPY into the table costs less than COPY into staging and INSERT …
+    SELECT from it. Such rows are counted as inserted."""
     batches = iter(batches)
     first = next(batches, None)
     rest = chain([] if first is None else [first], batches)
@@ -45,8 +61,40 @@ def staged(conn: sa.Connection, table: sa.Table, columns: Sequence[str],
         with _scratch_staging(conn, table, columns, rest) as found:
             yield found
         return
+    direct = fresh_key is not None and conn.dialect.name == "postgresql"
     with conn.begin(), staging_table(conn, table, columns) as staging:
-        yield staging, sum(stage(conn, staging, batch) for batch in rest)
+        top = _top_key(conn, table, fresh_key) if direct and fresh_key else None
+        rows = inserted = 0
+        for batch in rest:
+            kept = batch
+            if top is not None and fresh_key is not None:
+                fresh, kept = _split(batch, np.asarray(batch[fresh_key]) > top)
+                inserted += stage(conn, table, fresh)
+            rows += stage(conn, staging, kept)
+        yield Staged(staging, rows, inserted)
+
+
+def _top_key(conn: sa.Connection, table: sa.Table, key: str) -> int:
+    """The highest `key` stored, under the save lock (so no other save adds one meanwhile)."""
+    lock_for_save(conn, table)
+    top = conn.execute(sa.select(sa.func.max(table.c[key]))).scalar()
+    return -1 if top is None else int(top)
+
+
+def _split(batch: Columns, chosen: np.ndarray) -> tuple[Columns, Columns]:
+    """The batch's rows where `chosen` is true, and the others."""
+    if chosen.all() or not chosen.any():
+        empty = {name: values[:0] for name, values in batch.items()}
+        return (batch, empty) if chosen.all() else (empty, batch)
+    picked, others = (pa.array(np.flatnonzero(mask)) for mask in (chosen, ~chosen))
+
+    def rows(values: Any, at: pa.Array) -> Any:
+        if isinstance(values, pa.Array | pa.ChunkedArray):
+            return values.take(at)
+        return [values[i] for i in at.to_pylist()]
+
+    return ({n: rows(v, picked) for n, v in batch.items()},
+            {n: rows(v, others) for n, v in batch.items()})
 
 
 def _rows(batch: Columns) -> int:
@@ -63,7 +111,7 @@ def _adbc_sqlite() -> Any:
 
 @contextmanager
 def _scratch_staging(conn: sa.Connection, table: sa.Table, columns: Sequence[str],
-                     batches: Iterable[Columns]) -> Iterator[tuple[sa.Table, int]]:
+                     batches: Iterable[Columns]) -> Iterator[Staged]:
     """SQLite: ADBC writes the batches into a scratch database file (no journal, no sync:
     it is thrown away) and closes it; the store's connection then attaches it and merges
     from it in its own transaction, and detaches it afterwards. The scratch file is never
@@ -79,7 +127,7 @@ def _scratch_staging(conn: sa.Connection, table: sa.Table, columns: Sequence[str
         conn.commit()  # ends the transaction SQLAlchemy began (SQLite began none)
         try:
             with conn.begin():
-                yield staging, count
+                yield Staged(staging, count)
         finally:
             conn.exec_driver_sql(f"DETACH DATABASE {_SCRATCH}")
             conn.commit()

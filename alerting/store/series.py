@@ -107,7 +107,7 @@ def _ordinals(ends: Any) -> np.ndarray:
         ends = ends.combine_chunks()
     if isinstance(ends, pa.Array):
         days = ends.cast(pa.date32()).cast(pa.int32()).to_numpy(zero_copy_only=False)
-        return days.astype(np.int64) + _EPOCH_ORDINAL
+        return np.asarray(days, dtype=np.int64) + _EPOCH_ORDINAL
     return np.fromiter((end.toordinal() for end in ends), dtype=np.int64, count=len(ends))
 
 

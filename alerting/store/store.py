@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 from types import TracebackType
@@ -126,13 +126,13 @@ class Store(NoticeStore, ServiceStore, HandlingStore, FiguresStore, EventStore):
         become series ids first, so only the narrow rows are staged and merged."""
         now = self.clock()
         with self.engine.begin() as conn:  # staged with every row; removed if unused
-            load_id = conn.execute(observation_loads.insert().values(
-                source=source, loaded_at=now)).inserted_primary_key[0]
+            key = conn.execute(observation_loads.insert().values(
+                source=source, loaded_at=now)).inserted_primary_key
+            assert key is not None  # an INSERT of one row has one
+            load_id = int(key[0])
         series = SeriesKeys(self.engine, {"load_id": load_id, "revision": 1})
-        used: list[bool] = []
 
         def stamps(_conn: sa.Connection) -> dict[str, sa.ColumnElement[Any]]:
-            used.append(True)
             return {"load_id": sa.literal(load_id, sa.Integer)}
 
         def keep_revisions(conn: sa.Connection, same_key: sa.ColumnElement[bool],
@@ -149,14 +149,16 @@ class Store(NoticeStore, ServiceStore, HandlingStore, FiguresStore, EventStore):
                 .where(same_key, revised),
             ))
 
+        counts = None
         try:
-            return self._upsert(observation_values, ("id",),
-                                (series.keyed(b.as_columns()) for b in batches), stamps,
-                                revised_by=("value", "target"), keep_revisions=keep_revisions,
-                                given_by_key=("series_id", "period_end"),
-                                staged_stamps=("load_id", "revision"))
+            counts = self._upsert(observation_values, ("id",),
+                                  (series.keyed(b.as_columns()) for b in batches), stamps,
+                                  revised_by=("value", "target"), keep_revisions=keep_revisions,
+                                  given_by_key=("series_id", "period_end"),
+                                  staged_stamps=("load_id", "revision"), fresh_key="id")
+            return counts
         finally:
-            if not used:
+            if counts is None or counts.total == counts.unchanged:  # no row names the load
                 with self.engine.begin() as conn:
                     conn.execute(observation_loads.delete().where(
                         observation_loads.c.load_id == load_id))
@@ -219,8 +221,8 @@ class Store(NoticeStore, ServiceStore, HandlingStore, FiguresStore, EventStore):
     def _upsert(self, table: sa.Table, key: Sequence[str], batches: Iterable[Columns],
                 stamps: Stamps, *, revised_by: Sequence[str] = (),
                 keep_revisions: KeepRevisions | None = None,
-                given_by_key: Sequence[str] = (),
-                staged_stamps: Sequence[str] = ()) -> SaveCounts:
+                given_by_key: Sequence[str] = (), staged_stamps: Sequence[str] = (),
+                fresh_key: str | None = None) -> SaveCounts:
         """Stage every batch, then merge the staging table into `table` in one transaction.
         Concurrent saves into the same table stage at once but merge one at a time.
         Columns `given_by_key` are the same whenever the key is, so are not compared;
@@ -231,11 +233,13 @@ class Store(NoticeStore, ServiceStore, HandlingStore, FiguresStore, EventStore):
                     if c not in (*key, *given_by_key, *staged_stamps)]
         merge = Merge(table, key, compared, stamps, revised_by, keep_revisions)
         with (self.engine.connect() as conn,
-              staged(conn, table, data_columns, batches) as (staging, count)):
-            if not count:
+              staged(conn, table, data_columns, batches, fresh_key=fresh_key) as found):
+            if not found.rows and not found.inserted:
                 return SaveCounts()
             lock_for_save(conn, table)  # before the counts: see every row saved so far
-            return merge_staging(conn, merge, staging, count)
+            counts = (merge_staging(conn, merge, found.table, found.rows) if found.rows
+                      else SaveCounts())
+            return replace(counts, inserted=counts.inserted + found.inserted)
 
     def quarantine(self, rejected: Iterable[RejectedRow]) -> int:
         now = self.clock()
@@ -291,7 +295,8 @@ class Store(NoticeStore, ServiceStore, HandlingStore, FiguresStore, EventStore):
     def measure_cells(self, measure_id: str) -> set[tuple[str, date]]:
         """The (area, period end) of every stored figure of one measure."""
         stored, named = observation_values, observation_series
-        first_id = named.c.series_id * SERIES_SPAN  # a series' ids are a range of the key
+        # a series' ids are a range of the key
+        first_id = sa.cast(named.c.series_id, sa.BigInteger) * SERIES_SPAN
         query = (sa.select(named.c.area, stored.c.period_end)
                  .join_from(named, stored, sa.and_(stored.c.id >= first_id,
                                                    stored.c.id < first_id + SERIES_SPAN))
