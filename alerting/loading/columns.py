@@ -316,6 +316,8 @@ class _Output:
         "commentary": pa.string(),
     }
 
+    _ENCODED = frozenset({"measure_id", "area"})  # handed over dictionary-encoded
+
     def __init__(self, table: ObservationTable):
         self.table = table
         self.by_text: dict[str, pa.Array] = {}
@@ -342,7 +344,10 @@ class _Output:
         def values(name: str, column: str | None = None) -> pa.Array | None:
             if name not in self.by_text:
                 return None
-            return self.by_text[name].take(pa.array(codes[position[column or name]]))
+            at = pa.array(codes[position[column or name]])
+            if name in self._ENCODED:  # the store keys by them: no text per row needed
+                return pa.DictionaryArray.from_arrays(at, self.by_text[name])
+            return self.by_text[name].take(at)
 
         def required(name: str, column: str | None = None) -> pa.Array:
             found = values(name, column)

@@ -24,6 +24,7 @@ from alerting.store.schema import observation_series
 
 Pair = tuple[str, str]
 _CHUNK = 500  # measure ids per IN list when reading new series back
+_COUNTED_CODES = 1 << 22  # (measure, area) codes up to this are told apart by counting
 # An observation's id: series id * SERIES_SPAN + its period end's day ordinal (as
 # date.toordinal gives it; 31 December 9999 is 3,652,059), unique because the pair is.
 SERIES_SPAN = 2 ** 22
@@ -51,10 +52,10 @@ class SeriesKeys:
         measure_codes, measures = _encoded(columns.pop("measure_id"))
         area_codes, areas = _encoded(columns.pop("area"))
         pair = measure_codes * max(len(areas), 1) + area_codes
-        distinct, inverse = np.unique(pair, return_inverse=True)
+        distinct, inverse = _distinct(pair, len(measures) * max(len(areas), 1))
         pairs = [(measures[code // len(areas)], areas[code % len(areas)])
                  for code in distinct.tolist()]
-        series = np.asarray(self.ids(pairs), dtype=np.int64)[inverse.reshape(-1)]
+        series = np.asarray(self.ids(pairs), dtype=np.int64)[inverse]
         ids = series * SERIES_SPAN + _ordinals(columns["period_end"])
         constant = {name: pa.array(np.full(len(ids), value, dtype=np.int64))
                     for name, value in self.constants.items()}
@@ -99,6 +100,18 @@ class SeriesKeys:
         for series_id, measure, area in rows:
             found[(measure, area)] = series_id
         return found
+
+
+def _distinct(codes: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct codes (each below `size`), sorted, and each code's index among them:
+    by counting where the codes are few enough to count, else by sorting (np.unique)."""
+    if size > _COUNTED_CODES:
+        distinct, inverse = np.unique(codes, return_inverse=True)
+        return distinct, inverse.reshape(-1)
+    seen = np.bincount(codes, minlength=size) > 0
+    distinct = np.flatnonzero(seen)
+    rank = np.cumsum(seen) - 1
+    return distinct, rank[codes]
 
 
 def _ordinals(ends: Any) -> np.ndarray:
