@@ -26,7 +26,7 @@ import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -34,6 +34,8 @@ from typing import Any
 from benchmarks.backtest_stage import backtest_months
 from benchmarks.generate import SCALES, generate
 from benchmarks.loopback import http_server, smtp_server
+
+REFERENCE_RUNS = 3  # DuckDB's side is run this many times; each stage's fastest is used
 
 
 @dataclass
@@ -65,11 +67,13 @@ def peak_rss_mb() -> float:
 
 
 def _empty(store: Any) -> None:
+    import sqlalchemy as sa
+
     from alerting.store.schema import metadata
 
-    with store.engine.begin() as conn:
-        for table in reversed(metadata.sorted_tables):
-            conn.execute(table.delete())
+    with store.engine.begin() as conn:  # as a new database: TRUNCATE leaves no dead rows
+        names = ", ".join(f'"{table.name}"' for table in metadata.sorted_tables)
+        conn.execute(sa.text(f"TRUNCATE {names}"))
 
 
 def run(scale: str, backend: str, notices: int, seed: int,  # noqa: PLR0915 (one stage after another)
@@ -181,15 +185,20 @@ def beside_duckdb(data: Any, table: Table, say: Callable[[str], None]) -> None:
     ours with the ratio; then the checks that both sides had the same data and found the
     same breaches. Each disagreement is added to `table.disagreements`."""
     try:
-        from benchmarks.duckdb_reference import run_reference
+        from benchmarks.duckdb_reference import kept_load_seconds, run_reference
     except ImportError:  # pragma: no cover - duckdb is in the test and bench extras
         say("DuckDB is not installed (pip install -e '.[bench]'): no side-by-side figures")
         return
-    duck = run_reference(data.observations, data.catalogue, data.as_of)
+    runs = [run_reference(data.observations, data.catalogue, data.as_of)
+            for _ in range(REFERENCE_RUNS)]
+    duck = replace(  # DuckDB at its fastest: the ratio errs against us
+        runs[0], read_seconds=min(r.read_seconds for r in runs),
+        tolerance_seconds=min(r.tolerance_seconds for r in runs),
+        decline_seconds=min(r.decline_seconds for r in runs))
     ours = table.seconds
     tolerance = ours.get("evaluate tolerance", 0.0)
     decline = ours.get("evaluate decline", 0.0)
-    say("beside DuckDB (same CSV, same process):")
+    say(f"beside DuckDB (same CSV, same process; DuckDB's fastest of {REFERENCE_RUNS} runs):")
     say(f"  {'stage':<44} {'ours':>8} {'DuckDB':>8} {'ratio':>7}")
     for stage, mine, theirs in (
             ("load observations (DuckDB: read the CSV)", ours["load observations"],
@@ -203,6 +212,12 @@ def beside_duckdb(data: Any, table: Table, say: Callable[[str], None]) -> None:
         ratio = mine / theirs if theirs else float("inf")
         table.ratios[stage] = ratio
         say(f"  {stage:<44} {mine:>7.2f}s {theirs:>7.2f}s {ratio:>6.1f}x")
+    with tempfile.TemporaryDirectory() as folder:
+        kept = min(kept_load_seconds(data.observations, Path(folder))
+                   for _ in range(REFERENCE_RUNS))
+    stage = "  context: DuckDB into a keyed database file"
+    say(f"{stage:<46} {ours['load observations']:>7.2f}s {kept:>7.2f}s "
+        f"{ours['load observations'] / kept:>6.1f}x")
     count, values, targets = table.stored
     found = table.found
     checks = (

@@ -14,7 +14,7 @@ from alerting.derived.compute import derive_observations, empty_figure, source_n
 from alerting.model.calendar import WorkingCalendar
 from alerting.model.catalogue import Catalogue
 from alerting.store import Store
-from alerting.store.store import SaveCounts
+from alerting.store.merge import SaveCounts
 
 __all__ = ["DEFAULT_AUTHORITY", "DerivedMeasure", "derive_measures", "derive_observations",
            "source_name"]

@@ -207,11 +207,12 @@ class ObservationTable:
         """Keep the codes and lines of the rows whose every cell parsed; which those are."""
         parsed = np.ones(len(lines), dtype=bool)
         for column, column_codes in zip(self.columns, codes, strict=True):
-            if column.parses:
+            if column.parses and not (column.value_code >= 0).all():  # some text is bad
                 parsed &= column.value_code[column_codes] >= 0
+        every = bool(parsed.all())  # the usual case: no copies to make
         for position, column_codes in enumerate(codes):
-            self._code_parts[position].append(column_codes[parsed])
-        self._line_parts.append(lines[parsed])
+            self._code_parts[position].append(column_codes if every else column_codes[parsed])
+        self._line_parts.append(lines if every else lines[parsed])
         return parsed
 
     def _parse_row(self, line: int, cells: list[str]) -> None:
@@ -315,6 +316,8 @@ class _Output:
         "commentary": pa.string(),
     }
 
+    _ENCODED = frozenset({"measure_id", "area"})  # handed over dictionary-encoded
+
     def __init__(self, table: ObservationTable):
         self.table = table
         self.by_text: dict[str, pa.Array] = {}
@@ -341,7 +344,10 @@ class _Output:
         def values(name: str, column: str | None = None) -> pa.Array | None:
             if name not in self.by_text:
                 return None
-            return self.by_text[name].take(pa.array(codes[position[column or name]]))
+            at = pa.array(codes[position[column or name]])
+            if name in self._ENCODED:  # the store keys by them: no text per row needed
+                return pa.DictionaryArray.from_arrays(at, self.by_text[name])
+            return self.by_text[name].take(at)
 
         def required(name: str, column: str | None = None) -> pa.Array:
             found = values(name, column)

@@ -1,5 +1,6 @@
 """The store: the only place that talks SQL. SQLite by default, PostgreSQL by URL."""
 
-from alerting.store.store import SaveCounts, Store
+from alerting.store.merge import SaveCounts
+from alerting.store.store import Store
 
 __all__ = ["SaveCounts", "Store"]

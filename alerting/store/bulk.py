@@ -16,13 +16,16 @@ import shutil
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from itertools import chain
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 import sqlalchemy as sa
+from sqlalchemy.schema import CreateTable
 
 # A batch of rows as one sequence (a list, or a pyarrow Array) per stored column.
 Columns = Mapping[str, Any]
@@ -30,12 +33,26 @@ SCRATCH_ROWS = 20_000  # SQLite: a save whose first batch has this many rows use
 _SCRATCH = "bulk_staging"  # the attached scratch database's schema name
 
 
+@dataclass(frozen=True)
+class Staged:
+    """What staging did: the staging table, the rows in it, and the rows that went straight
+    into the table instead (`fresh_key`)."""
+
+    table: sa.Table
+    rows: int
+    inserted: int = 0
+
+
 @contextmanager
 def staged(conn: sa.Connection, table: sa.Table, columns: Sequence[str],
-           batches: Iterable[Columns]) -> Iterator[tuple[sa.Table, int]]:
+           batches: Iterable[Columns], *, fresh_key: str | None = None) -> Iterator[Staged]:
     """Stage every batch into a staging table with `columns` of `table`, then run the body
-    in the saving transaction (committed when it ends well, rolled back if it raises);
-    yields the staging table and the number of rows staged."""
+    in the saving transaction (committed when it ends well, rolled back if it raises).
+
+    With `fresh_key` (an integer key column) on PostgreSQL, the save takes its lock first,
+    and a row whose key is above every key stored is copied straight into the table: none
+    can match it, and COPY into the table costs less than COPY into staging and INSERT …
+    SELECT from it. Such rows are counted as inserted."""
     batches = iter(batches)
     first = next(batches, None)
     rest = chain([] if first is None else [first], batches)
@@ -44,8 +61,40 @@ def staged(conn: sa.Connection, table: sa.Table, columns: Sequence[str],
         with _scratch_staging(conn, table, columns, rest) as found:
             yield found
         return
+    direct = fresh_key is not None and conn.dialect.name == "postgresql"
     with conn.begin(), staging_table(conn, table, columns) as staging:
-        yield staging, sum(stage(conn, staging, batch) for batch in rest)
+        top = _top_key(conn, table, fresh_key) if direct and fresh_key else None
+        rows = inserted = 0
+        for batch in rest:
+            kept = batch
+            if top is not None and fresh_key is not None:
+                fresh, kept = _split(batch, np.asarray(batch[fresh_key]) > top)
+                inserted += stage(conn, table, fresh)
+            rows += stage(conn, staging, kept)
+        yield Staged(staging, rows, inserted)
+
+
+def _top_key(conn: sa.Connection, table: sa.Table, key: str) -> int:
+    """The highest `key` stored, under the save lock (so no other save adds one meanwhile)."""
+    lock_for_save(conn, table)
+    top = conn.execute(sa.select(sa.func.max(table.c[key]))).scalar()
+    return -1 if top is None else int(top)
+
+
+def _split(batch: Columns, chosen: np.ndarray) -> tuple[Columns, Columns]:
+    """The batch's rows where `chosen` is true, and the others."""
+    if chosen.all() or not chosen.any():
+        empty = {name: values[:0] for name, values in batch.items()}
+        return (batch, empty) if chosen.all() else (empty, batch)
+    picked, others = (pa.array(np.flatnonzero(mask)) for mask in (chosen, ~chosen))
+
+    def rows(values: Any, at: pa.Array) -> Any:
+        if isinstance(values, pa.Array | pa.ChunkedArray):
+            return values.take(at)
+        return [values[i] for i in at.to_pylist()]
+
+    return ({n: rows(v, picked) for n, v in batch.items()},
+            {n: rows(v, others) for n, v in batch.items()})
 
 
 def _rows(batch: Columns) -> int:
@@ -62,7 +111,7 @@ def _adbc_sqlite() -> Any:
 
 @contextmanager
 def _scratch_staging(conn: sa.Connection, table: sa.Table, columns: Sequence[str],
-                     batches: Iterable[Columns]) -> Iterator[tuple[sa.Table, int]]:
+                     batches: Iterable[Columns]) -> Iterator[Staged]:
     """SQLite: ADBC writes the batches into a scratch database file (no journal, no sync:
     it is thrown away) and closes it; the store's connection then attaches it and merges
     from it in its own transaction, and detaches it afterwards. The scratch file is never
@@ -72,12 +121,13 @@ def _scratch_staging(conn: sa.Connection, table: sa.Table, columns: Sequence[str
     try:
         path = folder / "staging.sqlite3"
         staging = _staging_table(table, columns, schema=_SCRATCH)
-        count = _ingest(path, staging, batches)
+        count = _ingest(path, _staging_table(table, columns, same_constraints=True), batches,
+                        conn.dialect)
         conn.exec_driver_sql(f"ATTACH DATABASE ? AS {_SCRATCH}", (str(path),))
         conn.commit()  # ends the transaction SQLAlchemy began (SQLite began none)
         try:
             with conn.begin():
-                yield staging, count
+                yield Staged(staging, count)
         finally:
             conn.exec_driver_sql(f"DETACH DATABASE {_SCRATCH}")
             conn.commit()
@@ -85,27 +135,56 @@ def _scratch_staging(conn: sa.Connection, table: sa.Table, columns: Sequence[str
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def _ingest(path: Path, staging: sa.Table, batches: Iterable[Columns]) -> int:
+def _ingest(path: Path, staging: sa.Table, batches: Iterable[Columns],
+            dialect: sa.Dialect) -> int:
+    """ADBC appends the batches to the staging table, created first as the store's own
+    connection would create it (the same declared types, NOT NULL and INTEGER PRIMARY KEY),
+    so a copy of every column into an empty-keyed table is SQLite's transfer of whole
+    records (`insert_all_staged`), not a row-by-row conversion."""
     dbapi = _adbc_sqlite()
     count = 0
     with dbapi.connect(str(path), autocommit=True) as adbc, adbc.cursor() as cursor:
         cursor.execute("PRAGMA journal_mode=OFF")
         cursor.execute("PRAGMA synchronous=OFF")
-        for batch in batches:
-            data = arrow_table(staging, batch, dates_as_text=True)
+        cursor.execute(str(CreateTable(staging).compile(dialect=dialect)))
+        for batch in batches:  # a column the batch lacks is left out: NULL, and not bound
+            data = arrow_table(staging, batch, dates_as_text=True, absent_as_null=False)
             if data.num_rows:
-                cursor.adbc_ingest(staging.name, data, mode="append" if count else "create")
+                cursor.adbc_ingest(staging.name, data, mode="append")
                 count += data.num_rows
-        if not count:  # the merge still reads the table
-            cursor.adbc_ingest(staging.name, arrow_table(staging, {}, dates_as_text=True),
-                               mode="create")
     return count
 
 
+def insert_all_staged(conn: sa.Connection, table: sa.Table, staging: sa.Table) -> bool:
+    """Insert every staged row as it is, where the staging table has every column of the
+    table, in order: SQLite, from the scratch database, as `INSERT INTO t SELECT * FROM s`
+    (the form whose records SQLite copies whole); otherwise by naming the columns. Only for
+    rows none of which is stored yet. Returns whether the staging table could serve."""
+    if [c.name for c in staging.c] != [c.name for c in table.c]:
+        return False
+    if conn.dialect.name == "sqlite" and staging.schema == _SCRATCH:
+        conn.exec_driver_sql(f'INSERT INTO "{table.name}" SELECT * FROM '
+                             f'{_SCRATCH}."{staging.name}"')
+    else:
+        conn.execute(table.insert().from_select([c.name for c in staging.c],
+                                                sa.select(*staging.c)))
+    return True
+
+
 def _staging_table(table: sa.Table, columns: Sequence[str], *, schema: str | None = None,
-                   **options: Any) -> sa.Table:
-    return sa.Table(f"staging_{table.name}", sa.MetaData(),
-                    *(sa.Column(c, table.c[c].type) for c in columns),
+                   same_constraints: bool = False, **options: Any) -> sa.Table:
+    """A staging table for `columns` of `table`, with their types; `same_constraints` gives
+    them the table's NOT NULL and primary key too."""
+    primary = same_constraints and all(c.name in columns for c in table.primary_key)
+
+    def column(name: str) -> sa.Column[Any]:
+        stored = table.c[name]
+        if not same_constraints:
+            return sa.Column(name, stored.type)
+        return sa.Column(name, stored.type, nullable=stored.nullable,
+                         primary_key=primary and stored.primary_key, autoincrement=False)
+
+    return sa.Table(f"staging_{table.name}", sa.MetaData(), *(column(c) for c in columns),
                     schema=schema, **options)
 
 

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import date, datetime
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -17,48 +16,49 @@ from alerting.model.frames import (
     kind_code,
 )
 from alerting.model.periods import PeriodKind
+from alerting.store.series import SERIES_SPAN
 
 
 class ObservationChunks:
-    """Observation rows read a chunk at a time, kept as codes and numbers."""
+    """Observation rows read a chunk at a time, kept as codes and numbers: each row is its
+    id (which holds its series and period end, `series.observation_id`), its period kind,
+    value and target; the series' measures and areas are read once, not per row."""
 
     def __init__(self) -> None:
-        self.measure, self.area = ChunkEncoder(), ChunkEncoder()
-        self.end, self.kind = ChunkEncoder(), ChunkEncoder()
-        self.numbers: list[tuple[FloatArray, FloatArray, IntArray]] = []
+        self.kind = ChunkEncoder()
+        self.numbers: list[tuple[IntArray, FloatArray, FloatArray]] = []
 
     def add(self, rows: Sequence[Sequence[Any]]) -> None:
-        measure_ids, areas, ends, kinds, values, targets, ids = zip(*rows, strict=True)
-        self.measure.add(measure_ids)
-        self.area.add(areas)
-        self.end.add(ends)
+        ids, kinds, values, targets = zip(*rows, strict=True)
         self.kind.add(kinds)
-        self.numbers.append((np.asarray(values, dtype=np.float64),  # None -> NaN
-                             np.asarray(targets, dtype=np.float64),
-                             np.asarray(ids, dtype=np.int64)))
+        self.numbers.append((np.asarray(ids, dtype=np.int64),
+                             np.asarray(values, dtype=np.float64),  # None -> NaN
+                             np.asarray(targets, dtype=np.float64)))
 
-    def frame(self, extras: ExtrasLookup) -> ObservationFrame:
-        measure_ids, measure = self.measure.finish()
-        areas, area = self.area.finish()
-        end_values, end_codes = self.end.finish()
-        ends = np.asarray([ordinal(v) for v in end_values], dtype=np.int64)[end_codes]
+    def frame(self, series: Mapping[int, tuple[str, str]],
+              extras: ExtrasLookup) -> ObservationFrame:
+        """The frame, given the (measure, area) of every series id."""
+        ids, values, targets = (_joined([chunk[i] for chunk in self.numbers], dtype)
+                                for i, dtype in enumerate((np.int64, np.float64, np.float64)))
+        series_ids, ends = np.divmod(ids, SERIES_SPAN)
+        present = [series[s] for s in np.unique(series_ids).tolist()]  # only those read
+        measure_ids = sorted({m for m, _ in present})
+        areas = sorted({a for _, a in present})
+        measure_rank = {m: i for i, m in enumerate(measure_ids)}
+        area_rank = {a: i for i, a in enumerate(areas)}
+        size = max(series, default=0) + 1
+        measure_of, area_of = np.full(size, -1, np.int64), np.full(size, -1, np.int64)
+        for series_id, (measure, area) in series.items():
+            if measure in measure_rank and area in area_rank:
+                measure_of[series_id] = measure_rank[measure]
+                area_of[series_id] = area_rank[area]
         kind_values, kind_codes = self.kind.finish()
         codes = {kind.value: kind_code(kind) for kind in PeriodKind}
         kinds = np.asarray([codes[str(k)] for k in kind_values], dtype=np.int64)[kind_codes]
-        values, targets, ids = (_joined([chunk[i] for chunk in self.numbers], dtype)
-                                for i, dtype in enumerate((np.float64, np.float64, np.int64)))
-        return ObservationFrame.from_codes(measure_ids, areas, measure, area, ends, kinds,
-                                           values, targets, ids, extras=extras)
+        return ObservationFrame.from_codes(measure_ids, areas, measure_of[series_ids],
+                                           area_of[series_ids], ends, kinds, values, targets,
+                                           ids, extras=extras)
 
 
 def _joined(parts: list[Any], dtype: type[Any]) -> Any:
     return np.concatenate(parts) if parts else np.zeros(0, dtype=dtype)
-
-
-def ordinal(value: Any) -> int:
-    """A period end as the driver gives it (a date, or SQLite's 'YYYY-MM-DD' text)."""
-    if isinstance(value, datetime):
-        return value.date().toordinal()
-    if isinstance(value, date):
-        return value.toordinal()
-    return date.fromisoformat(str(value)[:10]).toordinal()

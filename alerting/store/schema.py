@@ -19,11 +19,32 @@ measures = sa.Table(
     sa.Column("updated_at", sa.DateTime(timezone=True)),
 )
 
-observations = sa.Table(
-    "observations", metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+# Observations are kept narrow, since a national file has millions of them: each row names
+# its series (measure and area) and its load (source file and time) by integer key, and its
+# id is made from its series and period end (`series.observation_id`), so the id is the
+# (series, period end) key: one B-tree on SQLite (the id is the rowid), one index on
+# PostgreSQL. The `observations` view (below) joins the texts back.
+observation_series = sa.Table(
+    "observation_series", metadata,
+    sa.Column("series_id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("measure_id", sa.String(200), nullable=False),
     sa.Column("area", sa.String(200), nullable=False),
+    sa.UniqueConstraint("measure_id", "area", name="uq_observation_series"),
+)
+
+observation_loads = sa.Table(
+    "observation_loads", metadata,
+    sa.Column("load_id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("source", sa.Text, nullable=False),
+    sa.Column("loaded_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+observation_values = sa.Table(
+    "observation_values", metadata,
+    # series_id * 2**22 + the period end's day ordinal; INTEGER on SQLite, so it is the rowid
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True,
+              autoincrement=False),
+    sa.Column("series_id", sa.Integer, nullable=False),
     sa.Column("period_end", sa.Date, nullable=False),
     sa.Column("period_kind", sa.String(20), nullable=False),
     sa.Column("value", sa.Float),
@@ -33,10 +54,31 @@ observations = sa.Table(
     sa.Column("denominator", sa.Float),
     sa.Column("comparators", sa.Text),
     sa.Column("commentary", sa.Text),
-    sa.Column("source", sa.Text, nullable=False),
-    sa.Column("loaded_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("load_id", sa.Integer, nullable=False),
     sa.Column("revision", sa.Integer, nullable=False, default=1),
-    sa.UniqueConstraint("measure_id", "area", "period_end", name="uq_observation"),
+)
+
+# The observations as one row each, with their measure, area, source and load time: a view
+# (migration 0007 creates it), so SQL written against the wide table reads the same. Described
+# here in a MetaData of its own, since it is read, never created or written, as a table.
+views = sa.MetaData()
+observations = sa.Table(
+    "observations", views,
+    sa.Column("id", sa.BigInteger, primary_key=True),
+    sa.Column("measure_id", sa.String(200)),
+    sa.Column("area", sa.String(200)),
+    sa.Column("period_end", sa.Date),
+    sa.Column("period_kind", sa.String(20)),
+    sa.Column("value", sa.Float),
+    sa.Column("raw_value", sa.String(200)),
+    sa.Column("target", sa.Float),
+    sa.Column("numerator", sa.Float),
+    sa.Column("denominator", sa.Float),
+    sa.Column("comparators", sa.Text),
+    sa.Column("commentary", sa.Text),
+    sa.Column("source", sa.Text),
+    sa.Column("loaded_at", sa.DateTime(timezone=True)),
+    sa.Column("revision", sa.Integer),
 )
 
 observation_revisions = sa.Table(

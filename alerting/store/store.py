@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from datetime import date, datetime
+from dataclasses import dataclass, replace
+from datetime import date
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
@@ -36,35 +36,25 @@ from alerting.store.bulk import Columns, collector_paused, lock_for_save, staged
 from alerting.store.events import EventStore
 from alerting.store.figures import FiguresStore
 from alerting.store.handling import HandlingStore
+from alerting.store.merge import KeepRevisions, Merge, SaveCounts, Stamps, merge_staging
 from alerting.store.notices import NoticeStore
 from alerting.store.reading import ObservationChunks
 from alerting.store.schema import (
     case_records,
     child_events,
     measures,
+    observation_loads,
     observation_revisions,
-    observations,
+    observation_series,
+    observation_values,
     rejected_rows,
     risk_scores,
 )
+from alerting.store.series import SERIES_SPAN, SeriesKeys
 from alerting.store.service import ServiceStore
 
-_BOOKKEEPING = frozenset({"id", "source", "loaded_at", "revision"})
+_BOOKKEEPING = frozenset({"id", "source", "loaded_at", "load_id", "revision"})
 _READ_ROWS = 50_000
-
-
-@dataclass(frozen=True)
-class SaveCounts:
-    """What saving a batch did: new rows, revised values, other updates, unchanged rows."""
-
-    inserted: int = 0
-    revised: int = 0
-    updated: int = 0
-    unchanged: int = 0
-
-    @property
-    def total(self) -> int:
-        return self.inserted + self.revised + self.updated + self.unchanged
 
 
 @dataclass(frozen=True)
@@ -132,10 +122,46 @@ class Store(NoticeStore, ServiceStore, HandlingStore, FiguresStore, EventStore):
     def save_observation_columns(self, batches: Iterable[ObservationColumns],
                                  source: str) -> SaveCounts:
         """Like save_observations, for observations given as batches of columns (a large
-        file's loader never builds a record per row)."""
-        return self._upsert(observations, ("measure_id", "area", "period_end"),
-                            (b.as_columns() for b in batches), source,
-                            revised_by=("value", "target"))
+        file's loader never builds a record per row). Each batch's (measure, area) pairs
+        become series ids first, so only the narrow rows are staged and merged."""
+        now = self.clock()
+        with self.engine.begin() as conn:  # staged with every row; removed if unused
+            key = conn.execute(observation_loads.insert().values(
+                source=source, loaded_at=now)).inserted_primary_key
+            assert key is not None  # an INSERT of one row has one
+            load_id = int(key[0])
+        series = SeriesKeys(self.engine, {"load_id": load_id, "revision": 1})
+
+        def stamps(_conn: sa.Connection) -> dict[str, sa.ColumnElement[Any]]:
+            return {"load_id": sa.literal(load_id, sa.Integer)}
+
+        def keep_revisions(conn: sa.Connection, same_key: sa.ColumnElement[bool],
+                           revised: sa.ColumnElement[bool]) -> None:
+            stored, named, loads = observation_values, observation_series, observation_loads
+            conn.execute(observation_revisions.insert().from_select(
+                ["measure_id", "area", "period_end", "revision", "value", "target", "source",
+                 "loaded_at", "replaced_at"],
+                sa.select(named.c.measure_id, named.c.area, stored.c.period_end,
+                          stored.c.revision, stored.c.value, stored.c.target, loads.c.source,
+                          loads.c.loaded_at, sa.literal(now, sa.DateTime(timezone=True)))
+                .select_from(stored.join(named, named.c.series_id == stored.c.series_id)
+                             .join(loads, loads.c.load_id == stored.c.load_id))
+                .where(same_key, revised),
+            ))
+
+        counts = None
+        try:
+            counts = self._upsert(observation_values, ("id",),
+                                  (series.keyed(b.as_columns()) for b in batches), stamps,
+                                  revised_by=("value", "target"), keep_revisions=keep_revisions,
+                                  given_by_key=("series_id", "period_end"),
+                                  staged_stamps=("load_id", "revision"), fresh_key="id")
+            return counts
+        finally:
+            if counts is None or counts.total == counts.unchanged:  # no row names the load
+                with self.engine.begin() as conn:
+                    conn.execute(observation_loads.delete().where(
+                        observation_loads.c.load_id == load_id))
 
     def save_risks(self, records: Sequence[RiskRecord], source: str) -> SaveCounts:
         columns: Columns = {
@@ -150,7 +176,8 @@ class Store(NoticeStore, ServiceStore, HandlingStore, FiguresStore, EventStore):
             "owner": [r.owner for r in records],
             "title": [r.title for r in records],
         }
-        return self._upsert(risk_scores, ("risk_id", "period_end"), [columns], source)
+        return self._upsert(risk_scores, ("risk_id", "period_end"), [columns],
+                            self._stamped(source))
 
     def save_cases(self, records: Sequence[CaseRecord], source: str) -> SaveCounts:
         columns: Columns = {
@@ -165,7 +192,7 @@ class Store(NoticeStore, ServiceStore, HandlingStore, FiguresStore, EventStore):
             "previous_plans": [r.previous_plans for r in records],
         }
         return self._upsert(case_records, ("child_id", "plan_type", "start_date"), [columns],
-                            source)
+                            self._stamped(source))
 
     def save_events(self, records: Sequence[EventRecord], source: str) -> SaveCounts:
         """Upsert child-level events by (child, kind, episode): a later extract updates an
@@ -182,67 +209,37 @@ class Store(NoticeStore, ServiceStore, HandlingStore, FiguresStore, EventStore):
             "dates": [_json({k: v.isoformat() for k, v in r.dates.items()}) for r in records],
             "details": [_json(r.details) for r in records],
         }
-        return self._upsert(child_events, ("child_id", "kind", "episode"), [columns], source)
+        return self._upsert(child_events, ("child_id", "kind", "episode"), [columns],
+                            self._stamped(source))
+
+    def _stamped(self, source: str) -> Stamps:
+        """Rows stamped in place with their source and load time."""
+        now = self.clock()
+        return lambda _conn: {"source": sa.literal(source, sa.Text),
+                              "loaded_at": sa.literal(now, sa.DateTime(timezone=True))}
 
     def _upsert(self, table: sa.Table, key: Sequence[str], batches: Iterable[Columns],
-                source: str, *, revised_by: Sequence[str] = ()) -> SaveCounts:
+                stamps: Stamps, *, revised_by: Sequence[str] = (),
+                keep_revisions: KeepRevisions | None = None,
+                given_by_key: Sequence[str] = (), staged_stamps: Sequence[str] = (),
+                fresh_key: str | None = None) -> SaveCounts:
         """Stage every batch, then merge the staging table into `table` in one transaction.
-        Concurrent saves into the same table stage at once but merge one at a time."""
-        now = self.clock()
-        data_columns = [c.name for c in table.c if c.name not in _BOOKKEEPING]
+        Concurrent saves into the same table stage at once but merge one at a time.
+        Columns `given_by_key` are the same whenever the key is, so are not compared;
+        `staged_stamps` come staged with each row, and are not compared either."""
+        data_columns = [c.name for c in table.c
+                        if c.name not in _BOOKKEEPING or c.name in (*key, *staged_stamps)]
+        compared = [c for c in data_columns
+                    if c not in (*key, *given_by_key, *staged_stamps)]
+        merge = Merge(table, key, compared, stamps, revised_by, keep_revisions)
         with (self.engine.connect() as conn,
-              staged(conn, table, data_columns, batches) as (staging, count)):
-            if not count:
+              staged(conn, table, data_columns, batches, fresh_key=fresh_key) as found):
+            if not found.rows and not found.inserted:
                 return SaveCounts()
             lock_for_save(conn, table)  # before the counts: see every row saved so far
-            compared = [c for c in data_columns if c not in key]
-            return self._merge_staging(conn, table, staging, key, compared, revised_by,
-                                       source, now, count)
-
-    def _merge_staging(self, conn: sa.Connection, table: sa.Table, staging: sa.Table,
-                       key: Sequence[str], compared: Sequence[str], revised_by: Sequence[str],
-                       source: str, now: datetime, total: int) -> SaveCounts:
-        same_key = sa.and_(*(table.c[k] == staging.c[k] for k in key))
-        changed = sa.or_(*(table.c[c].is_distinct_from(staging.c[c]) for c in compared))
-        revised = sa.or_(*(table.c[c].is_distinct_from(staging.c[c]) for c in revised_by)) \
-            if revised_by else sa.false()
-        matched = conn.execute(sa.select(
-            sa.func.count(),
-            sa.func.coalesce(sa.func.sum(sa.case((changed, 1), else_=0)), 0),
-            sa.func.coalesce(sa.func.sum(sa.case((revised, 1), else_=0)), 0),
-        ).select_from(table.join(staging, same_key))).one()
-        n_matched, n_changed, n_revised = (int(x) for x in matched)
-        loaded_at = sa.literal(now, sa.DateTime(timezone=True))
-        if n_revised:
-            history = observation_revisions
-            conn.execute(history.insert().from_select(
-                ["measure_id", "area", "period_end", "revision", "value", "target", "source",
-                 "loaded_at", "replaced_at"],
-                sa.select(table.c.measure_id, table.c.area, table.c.period_end,
-                          table.c.revision, table.c.value, table.c.target, table.c.source,
-                          table.c.loaded_at, loaded_at)
-                .select_from(table.join(staging, same_key)).where(revised),
-            ))
-        if n_changed:
-            values: dict[str, Any] = {c: staging.c[c] for c in compared}
-            values["source"] = sa.literal(source, sa.Text)
-            values["loaded_at"] = loaded_at
-            if "revision" in table.c:
-                values["revision"] = table.c.revision + sa.case((revised, 1), else_=0)
-            conn.execute(sa.update(table).where(same_key, changed).values(values))
-        if total > n_matched:
-            stamps = [sa.literal(source, sa.Text), loaded_at]
-            names = [*(c.name for c in staging.c), "source", "loaded_at"]
-            if "revision" in table.c:
-                stamps.append(sa.literal(1, sa.Integer))
-                names.append("revision")
-            new_rows = sa.select(*staging.c, *stamps)
-            if n_matched:  # else every staged row is new (saves are serialised by
-                # lock_for_save, so none has been added since the count): no lookups
-                new_rows = new_rows.where(~sa.exists().where(same_key))
-            conn.execute(table.insert().from_select(names, new_rows))
-        return SaveCounts(inserted=total - n_matched, revised=n_revised,
-                          updated=n_changed - n_revised, unchanged=n_matched - n_changed)
+            counts = (merge_staging(conn, merge, found.table, found.rows) if found.rows
+                      else SaveCounts())
+            return replace(counts, inserted=counts.inserted + found.inserted)
 
     def quarantine(self, rejected: Iterable[RejectedRow]) -> int:
         now = self.clock()
@@ -277,25 +274,33 @@ class Store(NoticeStore, ServiceStore, HandlingStore, FiguresStore, EventStore):
         """Every observation (to `until`), as columns for set-based evaluation.
 
         Read as plain driver tuples a chunk at a time (no per-row type conversion), each
-        chunk dictionary-encoded into arrays at once, so no Python object per row outlives
-        its chunk: period ends are converted once per distinct value.
+        chunk turned into arrays at once, so no Python object per row outlives its chunk.
+        A row is read as its id, kind, value and target: the id holds its series and period
+        end, and the series' measures and areas are read once.
         """
-        sql = ("SELECT measure_id, area, period_end, period_kind, value, target, id "
-               "FROM observations")
+        sql = "SELECT id, period_kind, value, target FROM observation_values"
         query = sa.text(sql + (" WHERE period_end <= :until" if until is not None else ""))
         if until is not None:
             query = query.bindparams(sa.bindparam("until", until, type_=sa.Date()))
         columns = ObservationChunks()
+        named = observation_series.c
         with self.engine.connect() as conn, collector_paused():
+            series = {series_id: (measure, area) for series_id, measure, area in conn.execute(
+                sa.select(named.series_id, named.measure_id, named.area))}
             result = conn.execution_options(stream_results=True).execute(query)
             for rows in result.partitions(_READ_ROWS):
                 columns.add(rows)
-        return columns.frame(self.observation_extras)
+        return columns.frame(series, self.observation_extras)
 
     def measure_cells(self, measure_id: str) -> set[tuple[str, date]]:
         """The (area, period end) of every stored figure of one measure."""
-        query = (sa.select(observations.c.area, observations.c.period_end)
-                 .where(observations.c.measure_id == measure_id))
+        stored, named = observation_values, observation_series
+        # a series' ids are a range of the key
+        first_id = sa.cast(named.c.series_id, sa.BigInteger) * SERIES_SPAN
+        query = (sa.select(named.c.area, stored.c.period_end)
+                 .join_from(named, stored, sa.and_(stored.c.id >= first_id,
+                                                   stored.c.id < first_id + SERIES_SPAN))
+                 .where(named.c.measure_id == measure_id))
         with self.engine.connect() as conn:
             return {(area, end) for area, end in conn.execute(query)}
 
@@ -306,10 +311,10 @@ class Store(NoticeStore, ServiceStore, HandlingStore, FiguresStore, EventStore):
         with self.engine.connect() as conn:
             for start in range(0, len(ids), 500):
                 chunk = ids[start:start + 500]
-                query = sa.select(observations.c.id, observations.c.comparators,
-                                  observations.c.numerator, observations.c.denominator,
-                                  observations.c.commentary, observations.c.raw_value
-                                  ).where(observations.c.id.in_(chunk))
+                stored = observation_values
+                query = sa.select(stored.c.id, stored.c.comparators, stored.c.numerator,
+                                  stored.c.denominator, stored.c.commentary,
+                                  stored.c.raw_value).where(stored.c.id.in_(chunk))
                 for row in conn.execute(query):
                     found[row.id] = ObservationExtras(
                         comparators=json.loads(row.comparators) if row.comparators else {},
@@ -353,7 +358,7 @@ class Store(NoticeStore, ServiceStore, HandlingStore, FiguresStore, EventStore):
 
     def counts(self) -> dict[str, int]:
         """Rows per table, for `alerting load` summaries and status."""
-        tables = {"observations": observations, "risk_scores": risk_scores,
+        tables = {"observations": observation_values, "risk_scores": risk_scores,
                   "case_records": case_records, "rejected_rows": rejected_rows}
         with self.engine.connect() as conn:
             return {name: int(conn.execute(sa.select(sa.func.count()).select_from(t)).scalar_one())

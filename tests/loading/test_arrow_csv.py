@@ -15,7 +15,7 @@ from alerting.loading import LoadReport, arrow_csv, load_path, load_table
 from alerting.loading import columns as column_path
 from alerting.loading.sources import RawTable, read_csv
 from alerting.store import SaveCounts, Store, bulk
-from alerting.store.schema import observations, rejected_rows
+from alerting.store.schema import observation_values, observations, rejected_rows
 
 HEAD = "measure_id,period,area,value,target,england,notes"
 # Plain lines (no quote character): bad cells of every kind, markers, repeats, blank cells.
@@ -60,7 +60,7 @@ def summary(report: LoadReport) -> tuple[Any, ...]:
 
 def wipe(store: Store) -> None:
     with store.engine.begin() as conn:
-        conn.execute(observations.delete())
+        conn.execute(observation_values.delete())
         conn.execute(rejected_rows.delete())
 
 

@@ -14,7 +14,7 @@ from alerting.loading import LoadReport, load_path, load_table, sources
 from alerting.loading import columns as column_path
 from alerting.loading.sources import RawTable, read_csv
 from alerting.store import SaveCounts, Store
-from alerting.store.schema import observation_revisions, observations, rejected_rows
+from alerting.store.schema import observation_revisions, observation_values, observations, rejected_rows
 
 
 @pytest.fixture(autouse=True)
@@ -110,7 +110,7 @@ def test_column_path_and_row_path_agree(store: Store, tmp_path: Path) -> None:
     by_columns = load_path(store, path)[0]
     columns_stored, columns_quarantined = stored(store), quarantined(store)
     with store.engine.begin() as conn:
-        conn.execute(observations.delete())
+        conn.execute(observation_values.delete())
         conn.execute(rejected_rows.delete())
     by_rows = load_table(store, as_row_path(path))
     assert summary(by_columns) == summary(by_rows)
@@ -185,7 +185,7 @@ def test_repeated_headings_pick_the_cell_the_row_path_picks(store: Store, tmp_pa
     by_columns = load_path(store, path)[0]
     columns_stored = stored(store)
     with store.engine.begin() as conn:
-        conn.execute(observations.delete())
+        conn.execute(observation_values.delete())
     by_rows = load_table(store, as_row_path(path))
     assert summary(by_columns) == summary(by_rows)
     assert columns_stored == stored(store)

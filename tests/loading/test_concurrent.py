@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from alerting.loading import LoadReport, load_path
-from alerting.store import SaveCounts, Store
+from alerting.store import SaveCounts, Store, bulk
 from alerting.store import store as store_module
 from alerting.store.bulk import lock_for_save
 from alerting.store.schema import observations, rejected_rows, risk_scores
@@ -54,16 +54,22 @@ def count(store: Store, table: sa.Table) -> int:
 
 def test_overlapping_loads_at_once_both_succeed(store: Store, tmp_path: Path,
                                                monkeypatch: pytest.MonkeyPatch) -> None:
-    """Two loads of the same rows, each with its own Store, both staged before either
-    merges: one inserts every row, the other finds them all unchanged; neither fails."""
+    """Two loads of the same rows, each with its own Store, both at the save lock at once
+    (SQLite: both staged, before either merges; PostgreSQL, which takes the lock before
+    staging to copy new rows straight in: both about to stage): one inserts every row, the
+    other finds them all unchanged; neither fails."""
     files = [observations_csv(tmp_path / "a.csv"), observations_csv(tmp_path / "b.csv")]
-    both_staged = threading.Barrier(2, timeout=30)
+    both_there = threading.Barrier(2, timeout=30)
+    seen = threading.local()
 
-    def lock_when_both_staged(conn: sa.Connection, table: sa.Table) -> None:
-        both_staged.wait()  # without the lock both would now count no matching rows
+    def lock_when_both_there(conn: sa.Connection, table: sa.Table) -> None:
+        if not getattr(seen, "waited", False):  # a save's first call of the lock
+            seen.waited = True
+            both_there.wait()  # without the lock both would now count no matching rows
         lock_for_save(conn, table)
 
-    monkeypatch.setattr(store_module, "lock_for_save", lock_when_both_staged)
+    monkeypatch.setattr(store_module, "lock_for_save", lock_when_both_there)
+    monkeypatch.setattr(bulk, "lock_for_save", lock_when_both_there)
     reports: dict[str, LoadReport] = {}
     errors: list[BaseException] = []
 
@@ -73,7 +79,7 @@ def test_overlapping_loads_at_once_both_succeed(store: Store, tmp_path: Path,
             [reports[file.name]] = load_path(own, Path(file.name))
         except BaseException as exc:  # reported below, with the other thread's outcome
             errors.append(exc)
-            both_staged.abort()
+            both_there.abort()
         finally:
             own.close()
 

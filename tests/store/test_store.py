@@ -19,7 +19,7 @@ from alerting.model.records import CaseRecord, ObservationExtras, ObservationRec
 from alerting.store import SaveCounts, Store
 from alerting.store import store as store_module
 from alerting.store.batches import ObservationColumns
-from alerting.store.schema import case_records, observations, risk_scores
+from alerting.store.schema import case_records, observation_loads, observations, risk_scores
 from alerting.store.store import RejectedRow
 
 
@@ -162,6 +162,29 @@ def test_mixed_batch_counts_each_outcome(store: Store) -> None:
     assert store.save_observations(batch, "second.csv") == SaveCounts(
         inserted=1, revised=1, updated=1, unchanged=1)
     assert store.counts()["observations"] == 4
+
+
+def test_new_rows_above_and_among_the_stored_keys(store: Store) -> None:
+    """Rows of a new series (keys above every stored one: PostgreSQL copies them straight
+    in) and a new month of an earlier series (a key among the stored ones) are both
+    inserted, named by the save that brought them; a save that changes nothing records no
+    load."""
+    store.save_observations(BATCH, "first.csv")
+    batch = [*BATCH, obs("cp-visits", "Cheltenham", "Oct-21", 70.0),
+             obs("cp-visits", "Tewkesbury", "Sep-21", 60.0),
+             obs("cp-visits", "Tewkesbury", "Oct-21", 61.0)]
+    assert store.save_observations(batch, "second.csv") == SaveCounts(inserted=3, unchanged=3)
+    assert store.save_observations(batch, "third.csv") == SaveCounts(unchanged=6)
+    rows = table_rows(store, observations, "area", "period_end")
+    assert [(r["area"], str(r["period_end"]), r["source"]) for r in rows] == [
+        ("Cheltenham", "2021-09-30", "first.csv"), ("Cheltenham", "2021-10-31", "second.csv"),
+        ("Stroud", "2021-08-31", "first.csv"), ("Stroud", "2021-09-30", "first.csv"),
+        ("Tewkesbury", "2021-09-30", "second.csv"), ("Tewkesbury", "2021-10-31", "second.csv"),
+    ]
+    with store.engine.connect() as conn:
+        loads = conn.execute(sa.select(observation_loads.c.source)
+                             .order_by(observation_loads.c.load_id)).scalars().all()
+    assert loads == ["first.csv", "second.csv"]
 
 
 def test_saving_nothing_changes_nothing(store: Store) -> None:
