@@ -39,9 +39,9 @@ from alerting.loading.sources import (
     read_sql,
     read_xlsx,
 )
+from alerting.model.memory import collector_paused
 from alerting.model.problems import display_path
 from alerting.store import SaveCounts, Store
-from alerting.store.bulk import collector_paused
 from alerting.store.store import RejectedRow
 
 log = structlog.get_logger(__name__)

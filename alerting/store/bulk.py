@@ -10,7 +10,6 @@ only as long as the saving transaction, and saves into the same table are serial
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import shutil
 import tempfile
@@ -333,19 +332,3 @@ def _copy(conn: sa.Connection, staging: sa.Table, data: pa.Table) -> None:
             copy.write(sink.getvalue().to_pybytes())
     finally:
         cursor.close()
-
-
-@contextmanager
-def collector_paused() -> Iterator[None]:
-    """Pause Python's cyclic garbage collector while millions of rows pass through (loading
-    a large CSV, reading the observations back). Each row makes a list or tuple; with the
-    collector on, every collection walks all those still held, which cost as much as the
-    reading itself. Reference counting frees everything as usual; only cycles wait until
-    the collector is back on."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()

@@ -29,10 +29,11 @@ from alerting.model.frames import (
     RiskFrame,
     kind_code,
 )
+from alerting.model.memory import collector_paused
 from alerting.model.records import CaseRecord, ObservationExtras, ObservationRecord, RiskRecord
 from alerting.store import migrate
 from alerting.store.batches import ObservationColumns
-from alerting.store.bulk import Columns, collector_paused, lock_for_save, staged
+from alerting.store.bulk import Columns, lock_for_save, staged
 from alerting.store.events import EventStore
 from alerting.store.figures import FiguresStore
 from alerting.store.handling import HandlingStore
@@ -305,17 +306,26 @@ class Store(NoticeStore, ServiceStore, HandlingStore, FiguresStore, EventStore):
             return {(area, end) for area, end in conn.execute(query)}
 
     def observation_extras(self, row_ids: Sequence[int]) -> dict[int, ObservationExtras]:
-        """Comparators, commentary and the rest for the rows a notice needs."""
-        found: dict[int, ObservationExtras] = {}
+        """Comparators, commentary and the rest for the rows a notice needs: only rows with
+        something stored (a row with none has no entry). PostgreSQL takes the ids as one
+        array; SQLite in IN lists of 500."""
+        stored = observation_values.c
+        something = sa.or_(*(c.is_not(None) for c in (
+            stored.comparators, stored.numerator, stored.denominator, stored.commentary,
+            stored.raw_value)))
+        query = sa.select(stored.id, stored.comparators, stored.numerator, stored.denominator,
+                          stored.commentary, stored.raw_value).where(something)
         ids = list(row_ids)
+        found: dict[int, ObservationExtras] = {}
         with self.engine.connect() as conn:
-            for start in range(0, len(ids), 500):
-                chunk = ids[start:start + 500]
-                stored = observation_values
-                query = sa.select(stored.c.id, stored.c.comparators, stored.c.numerator,
-                                  stored.c.denominator, stored.c.commentary,
-                                  stored.c.raw_value).where(stored.c.id.in_(chunk))
-                for row in conn.execute(query):
+            if conn.dialect.name == "postgresql":
+                chunks = [query.where(stored.id == sa.any_(sa.literal(
+                    ids, sa.ARRAY(sa.BigInteger))))] if ids else []
+            else:
+                chunks = [query.where(stored.id.in_(ids[start:start + 500]))
+                          for start in range(0, len(ids), 500)]
+            for chunk in chunks:
+                for row in conn.execute(chunk):
                     found[row.id] = ObservationExtras(
                         comparators=json.loads(row.comparators) if row.comparators else {},
                         numerator=row.numerator, denominator=row.denominator,

@@ -14,7 +14,12 @@ from alerting.loading import LoadReport, load_path, load_table, sources
 from alerting.loading import columns as column_path
 from alerting.loading.sources import RawTable, read_csv
 from alerting.store import SaveCounts, Store
-from alerting.store.schema import observation_revisions, observation_values, observations, rejected_rows
+from alerting.store.schema import (
+    observation_revisions,
+    observation_values,
+    observations,
+    rejected_rows,
+)
 
 
 @pytest.fixture(autouse=True)

@@ -346,10 +346,12 @@ def test_observation_extras_by_row_id(store: Store) -> None:
                                                                 "stat_neighbours": 55.0},
             numerator=139.0, denominator=200.0, commentary="<p>Up</p>"),
         obs("cp-visits", "Cheltenham", "Sep-21", None, raw_value="Not published"),
+        obs("cp-visits", "Tewkesbury", "Sep-21", 71.0),  # nothing more stored: no entry
     ], "obs.csv")
     frame = store.observation_frame()
     ids = {frame.areas[a]: int(i) for a, i in zip(frame.area, frame.row_id, strict=True)}
-    extras = store.observation_extras([ids["Stroud"], ids["Cheltenham"], 999_999])
+    extras = store.observation_extras([ids["Stroud"], ids["Cheltenham"], ids["Tewkesbury"],
+                                       999_999])
     assert extras == {
         ids["Stroud"]: ObservationExtras({"england": 60.1, "stat_neighbours": 55.0}, 139.0,
                                          200.0, "<p>Up</p>", None),
