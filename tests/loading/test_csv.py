@@ -12,6 +12,7 @@ import pytest
 import sqlalchemy as sa
 
 from alerting.loading import SourceError, TableKind, load_path
+from alerting.model.records import ObservationExtras
 from alerting.store import SaveCounts, Store
 from alerting.store.schema import case_records, observations, rejected_rows, risk_scores
 
@@ -47,7 +48,9 @@ def only_observation(store: Store) -> tuple[float, Any]:
     frame = store.observation_frame()
     assert len(frame) == 1
     row_id = int(frame.row_id[0])
-    return float(frame.value[0]), store.observation_extras([row_id])[row_id]
+    # a row with nothing more stored has no entry: its extras are all empty
+    return float(frame.value[0]), store.observation_extras([row_id]).get(row_id,
+                                                                         ObservationExtras())
 
 
 # --- the tidy contract ------------------------------------------------------------------------
