@@ -51,13 +51,19 @@ def staged(conn: sa.Connection, table: sa.Table, columns: Sequence[str],
     With `fresh_key` (an integer key column) on PostgreSQL, the save takes its lock first,
     and a row whose key is above every key stored is copied straight into the table: none
     can match it, and COPY into the table costs less than COPY into staging and INSERT …
-    SELECT from it. Such rows are counted as inserted."""
+    SELECT from it. Such rows are counted as inserted. On SQLite it chooses the scratch
+    table's form: with the table's primary key when the first batch is above every stored
+    key (a first load, copied whole), without it otherwise (a re-load, which merges)."""
     batches = iter(batches)
     first = next(batches, None)
     rest = chain([] if first is None else [first], batches)
     if (first is not None and conn.dialect.name == "sqlite" and _rows(first) >= SCRATCH_ROWS
             and _adbc_sqlite() is not None):
-        with _scratch_staging(conn, table, columns, rest) as found:
+        # The table's own primary key in the scratch file lets a first load be copied whole
+        # (`insert_all_staged`), but costs ADBC a quarter more; a save whose first rows are
+        # already stored (a re-load) will merge, so it stages without it.
+        keyed = fresh_key is None or _above_stored(conn, table, fresh_key, first)
+        with _scratch_staging(conn, table, columns, rest, keyed=keyed) as found:
             yield found
         return
     direct = fresh_key is not None and conn.dialect.name == "postgresql"
@@ -71,6 +77,14 @@ def staged(conn: sa.Connection, table: sa.Table, columns: Sequence[str],
                 inserted += stage(conn, table, fresh)
             rows += stage(conn, staging, kept)
         yield Staged(staging, rows, inserted)
+
+
+def _above_stored(conn: sa.Connection, table: sa.Table, key: str, batch: Columns) -> bool:
+    """Whether the batch's lowest `key` is above every stored one (read without a lock: it
+    only chooses how to stage, never what is saved)."""
+    top = conn.execute(sa.select(sa.func.max(table.c[key]))).scalar()
+    conn.commit()  # no transaction left open before ATTACH
+    return top is None or int(np.min(np.asarray(batch[key]))) > int(top)
 
 
 def _top_key(conn: sa.Connection, table: sa.Table, key: str) -> int:
@@ -110,7 +124,7 @@ def _adbc_sqlite() -> Any:
 
 @contextmanager
 def _scratch_staging(conn: sa.Connection, table: sa.Table, columns: Sequence[str],
-                     batches: Iterable[Columns]) -> Iterator[Staged]:
+                     batches: Iterable[Columns], *, keyed: bool = True) -> Iterator[Staged]:
     """SQLite: ADBC writes the batches into a scratch database file (no journal, no sync:
     it is thrown away) and closes it; the store's connection then attaches it and merges
     from it in its own transaction, and detaches it afterwards. The scratch file is never
@@ -120,7 +134,8 @@ def _scratch_staging(conn: sa.Connection, table: sa.Table, columns: Sequence[str
     try:
         path = folder / "staging.sqlite3"
         staging = _staging_table(table, columns, schema=_SCRATCH)
-        count = _ingest(path, _staging_table(table, columns, same_constraints=True), batches,
+        scratch = _staging_table(table, columns, same_constraints=True, primary_key=keyed)
+        count = _ingest(path, scratch, batches,
                         conn.dialect)
         conn.exec_driver_sql(f"ATTACH DATABASE ? AS {_SCRATCH}", (str(path),))
         conn.commit()  # ends the transaction SQLAlchemy began (SQLite began none)
@@ -171,10 +186,12 @@ def insert_all_staged(conn: sa.Connection, table: sa.Table, staging: sa.Table) -
 
 
 def _staging_table(table: sa.Table, columns: Sequence[str], *, schema: str | None = None,
-                   same_constraints: bool = False, **options: Any) -> sa.Table:
+                   same_constraints: bool = False, primary_key: bool = True,
+                   **options: Any) -> sa.Table:
     """A staging table for `columns` of `table`, with their types; `same_constraints` gives
-    them the table's NOT NULL and primary key too."""
-    primary = same_constraints and all(c.name in columns for c in table.primary_key)
+    them the table's NOT NULL and (with `primary_key`) its primary key too."""
+    primary = (same_constraints and primary_key
+               and all(c.name in columns for c in table.primary_key))
 
     def column(name: str) -> sa.Column[Any]:
         stored = table.c[name]
