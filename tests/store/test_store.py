@@ -16,7 +16,7 @@ from alerting.loading import load_path
 from alerting.model.frames import ObservationFrame
 from alerting.model.periods import parse_period
 from alerting.model.records import CaseRecord, ObservationExtras, ObservationRecord, RiskRecord
-from alerting.store import SaveCounts, Store
+from alerting.store import SaveCounts, Store, bulk
 from alerting.store import store as store_module
 from alerting.store.batches import ObservationColumns
 from alerting.store.schema import case_records, observation_loads, observations, risk_scores
@@ -164,11 +164,15 @@ def test_mixed_batch_counts_each_outcome(store: Store) -> None:
     assert store.counts()["observations"] == 4
 
 
-def test_new_rows_above_and_among_the_stored_keys(store: Store) -> None:
+@pytest.mark.parametrize("scratch_rows", [bulk.SCRATCH_ROWS, 1], ids=["small", "scratch"])
+def test_new_rows_above_and_among_the_stored_keys(store: Store, scratch_rows: int,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     """Rows of a new series (keys above every stored one: PostgreSQL copies them straight
     in) and a new month of an earlier series (a key among the stored ones) are both
     inserted, named by the save that brought them; a save that changes nothing records no
-    load."""
+    load. Also with every save staged in SQLite's scratch file (with the primary key for
+    the first, without it for the others)."""
+    monkeypatch.setattr(bulk, "SCRATCH_ROWS", scratch_rows)
     store.save_observations(BATCH, "first.csv")
     batch = [*BATCH, obs("cp-visits", "Cheltenham", "Oct-21", 70.0),
              obs("cp-visits", "Tewkesbury", "Sep-21", 60.0),
