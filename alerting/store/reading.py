@@ -41,22 +41,21 @@ class ObservationChunks:
         ids, values, targets = (_joined([chunk[i] for chunk in self.numbers], dtype)
                                 for i, dtype in enumerate((np.int64, np.float64, np.float64)))
         series_ids, ends = np.divmod(ids, SERIES_SPAN)
-        present = [series[s] for s in np.unique(series_ids).tolist()]  # only those read
+        # per distinct series read (never per possible series id: ids can have gaps)
+        distinct, which = np.unique(series_ids, return_inverse=True)
+        present = [series[s] for s in distinct.tolist()]
         measure_ids = sorted({m for m, _ in present})
         areas = sorted({a for _, a in present})
         measure_rank = {m: i for i, m in enumerate(measure_ids)}
         area_rank = {a: i for i, a in enumerate(areas)}
-        size = max(series, default=0) + 1
-        measure_of, area_of = np.full(size, -1, np.int64), np.full(size, -1, np.int64)
-        for series_id, (measure, area) in series.items():
-            if measure in measure_rank and area in area_rank:
-                measure_of[series_id] = measure_rank[measure]
-                area_of[series_id] = area_rank[area]
+        measure_of = np.asarray([measure_rank[m] for m, _ in present], dtype=np.int64)
+        area_of = np.asarray([area_rank[a] for _, a in present], dtype=np.int64)
+        which = which.reshape(-1)
         kind_values, kind_codes = self.kind.finish()
         codes = {kind.value: kind_code(kind) for kind in PeriodKind}
         kinds = np.asarray([codes[str(k)] for k in kind_values], dtype=np.int64)[kind_codes]
-        return ObservationFrame.from_codes(measure_ids, areas, measure_of[series_ids],
-                                           area_of[series_ids], ends, kinds, values, targets,
+        return ObservationFrame.from_codes(measure_ids, areas, measure_of[which],
+                                           area_of[which], ends, kinds, values, targets,
                                            ids, extras=extras)
 
 

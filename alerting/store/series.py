@@ -38,7 +38,9 @@ def observation_id(series_id: int, period_end: date) -> int:
 
 class SeriesKeys:
     """The series ids of (measure, area) pairs, adding the pairs the store lacks. One per
-    save: it remembers what it has read, so each pair is asked for once."""
+    save: it remembers what it has read, so each pair is asked for once. It takes a pooled
+    connection of its own beside the save's, so a save holds two at once (SQLAlchemy's
+    default pool of 5 + 10 overflow serves seven saves at once in one process)."""
 
     def __init__(self, engine: sa.Engine, constants: dict[str, int] | None = None) -> None:
         self.engine = engine

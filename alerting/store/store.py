@@ -225,7 +225,8 @@ class Store(NoticeStore, ServiceStore, HandlingStore, FiguresStore, EventStore):
                 given_by_key: Sequence[str] = (), staged_stamps: Sequence[str] = (),
                 fresh_key: str | None = None) -> SaveCounts:
         """Stage every batch, then merge the staging table into `table` in one transaction.
-        Concurrent saves into the same table stage at once but merge one at a time.
+        Concurrent saves into the same table merge one at a time (they stage at once, except
+        saves of observations on PostgreSQL, which take the lock before staging).
         Columns `given_by_key` are the same whenever the key is, so are not compared;
         `staged_stamps` come staged with each row, and are not compared either."""
         data_columns = [c.name for c in table.c
@@ -286,11 +287,13 @@ class Store(NoticeStore, ServiceStore, HandlingStore, FiguresStore, EventStore):
         columns = ObservationChunks()
         named = observation_series.c
         with self.engine.connect() as conn, collector_paused():
-            series = {series_id: (measure, area) for series_id, measure, area in conn.execute(
-                sa.select(named.series_id, named.measure_id, named.area))}
             result = conn.execution_options(stream_results=True).execute(query)
             for rows in result.partitions(_READ_ROWS):
                 columns.add(rows)
+            # After the values: a save may add series meanwhile (the two statements share no
+            # snapshot), and series are never removed, so every series read is named.
+            series = {series_id: (measure, area) for series_id, measure, area in conn.execute(
+                sa.select(named.series_id, named.measure_id, named.area))}
         return columns.frame(series, self.observation_extras)
 
     def measure_cells(self, measure_id: str) -> set[tuple[str, date]]:

@@ -19,7 +19,14 @@ from alerting.model.records import CaseRecord, ObservationExtras, ObservationRec
 from alerting.store import SaveCounts, Store, bulk
 from alerting.store import store as store_module
 from alerting.store.batches import ObservationColumns
-from alerting.store.schema import case_records, observation_loads, observations, risk_scores
+from alerting.store.schema import (
+    case_records,
+    observation_loads,
+    observation_series,
+    observations,
+    risk_scores,
+)
+from alerting.store.series import observation_id
 from alerting.store.store import RejectedRow
 
 
@@ -334,6 +341,48 @@ def test_observation_frame_until_drops_later_periods(store: Store) -> None:
     assert len(frame) == 1
     assert frame.value.tolist() == [80.0]
     assert len(store.observation_frame(until=date(2021, 9, 30))) == 3
+
+
+def test_observation_frame_names_a_series_added_while_it_reads(store: Store) -> None:
+    """A save that commits a new series between the frame's statements (they share no
+    snapshot) leaves the read whole: every series read is named."""
+    store.save_observations(BATCH, "first.csv")
+    writer = Store.open(store.engine.url.render_as_string(hide_password=False),
+                        migrate_schema=False)
+    saved: list[SaveCounts] = []
+
+    def save_meanwhile(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if "FROM observation_values" in statement and not saved:
+            saved.append(writer.save_observations(
+                [obs("new-measure", "Tewkesbury", "Sep-21", 12.0)], "second.csv"))
+
+    sa.event.listen(store.engine, "before_cursor_execute", save_meanwhile)
+    try:
+        frame = store.observation_frame()
+    finally:
+        sa.event.remove(store.engine, "before_cursor_execute", save_meanwhile)
+        writer.close()
+    assert saved == [SaveCounts(inserted=1)]
+    assert (frame.measure_ids, frame.areas) == (("cp-visits", "new-measure"),
+                                                ("Cheltenham", "Stroud", "Tewkesbury"))
+    assert len(frame) == 4
+
+
+def test_observation_frame_with_a_series_id_far_above_the_others(store: Store) -> None:
+    """Series ids can have gaps (a PostgreSQL sequence burns values on conflicts and
+    restores); reading costs memory per series read, not per possible id."""
+    store.save_observations(BATCH, "first.csv")
+    with store.engine.begin() as conn:
+        conn.execute(observation_series.insert().values(
+            series_id=2_000_000_000, measure_id="cp-visits", area="Tewkesbury"))
+    store.save_observations([obs("cp-visits", "Tewkesbury", "Sep-21", 64.0)], "second.csv")
+    frame = store.observation_frame()
+    assert frame.areas == ("Cheltenham", "Stroud", "Tewkesbury")
+    rows = {frame.areas[a]: float(v) for a, v in zip(frame.area, frame.value, strict=True)
+            if not math.isnan(v)}
+    assert rows["Tewkesbury"] == 64.0
+    assert int(frame.row_id[list(frame.area).index(2)]) == observation_id(
+        2_000_000_000, date(2021, 9, 30))
 
 
 def test_observation_frame_of_an_empty_store(store: Store) -> None:
