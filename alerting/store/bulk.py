@@ -66,14 +66,16 @@ def staged(conn: sa.Connection, table: sa.Table, columns: Sequence[str],
         with _scratch_staging(conn, table, columns, rest, keyed=keyed) as found:
             yield found
         return
-    direct = fresh_key is not None and conn.dialect.name == "postgresql"
+    direct = fresh_key if conn.dialect.name == "postgresql" else None
     with conn.begin(), staging_table(conn, table, columns) as staging:
-        top = _top_key(conn, table, fresh_key) if direct and fresh_key else None
+        if direct is not None:  # under the lock, so no other save adds a key meanwhile
+            lock_for_save(conn, table)
+            top = _max_key(conn, table, direct)
         rows = inserted = 0
         for batch in rest:
             kept = batch
-            if top is not None and fresh_key is not None:
-                fresh, kept = _split(batch, np.asarray(batch[fresh_key]) > top)
+            if direct is not None:
+                fresh, kept = _split(batch, np.asarray(batch[direct]) > top)
                 inserted += stage(conn, table, fresh)
             rows += stage(conn, staging, kept)
         yield Staged(staging, rows, inserted)
@@ -82,16 +84,23 @@ def staged(conn: sa.Connection, table: sa.Table, columns: Sequence[str],
 def _above_stored(conn: sa.Connection, table: sa.Table, key: str, batch: Columns) -> bool:
     """Whether the batch's lowest `key` is above every stored one (read without a lock: it
     only chooses how to stage, never what is saved)."""
-    top = conn.execute(sa.select(sa.func.max(table.c[key]))).scalar()
+    top = _max_key(conn, table, key)
     conn.commit()  # no transaction left open before ATTACH
-    return top is None or int(np.min(np.asarray(batch[key]))) > int(top)
+    return int(np.min(np.asarray(batch[key]))) > top
 
 
-def _top_key(conn: sa.Connection, table: sa.Table, key: str) -> int:
-    """The highest `key` stored, under the save lock (so no other save adds one meanwhile)."""
-    lock_for_save(conn, table)
+def _max_key(conn: sa.Connection, table: sa.Table, key: str) -> int:
+    """The highest `key` stored (-1 in an empty table)."""
     top = conn.execute(sa.select(sa.func.max(table.c[key]))).scalar()
     return -1 if top is None else int(top)
+
+
+def with_constants(batch: Columns, **values: int) -> Columns:
+    """The batch with an integer column of the same value on every row for each of
+    `values` (a save's load id, say, staged with its rows)."""
+    count = _rows(batch)
+    return {**batch, **{name: pa.array(np.full(count, value, dtype=np.int64))
+                        for name, value in values.items()}}
 
 
 def _split(batch: Columns, chosen: np.ndarray) -> tuple[Columns, Columns]:

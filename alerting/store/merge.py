@@ -17,9 +17,8 @@ import sqlalchemy as sa
 
 from alerting.store.bulk import insert_all_staged
 
-# The stamps a written row gets (`source` and `loaded_at`, or `load_id`), made only when
-# the save writes something.
-Stamps = Callable[[sa.Connection], Mapping[str, sa.ColumnElement[Any]]]
+# The stamps a written row gets: `source` and `loaded_at`, or `load_id`.
+Stamps = Mapping[str, sa.ColumnElement[Any]]
 # Keeps the old values of the revised rows before they are updated.
 KeepRevisions = Callable[[sa.Connection, sa.ColumnElement[bool], sa.ColumnElement[bool]], None]
 
@@ -65,8 +64,7 @@ def merge_staging(conn: sa.Connection, merge: Merge, staging: sa.Table,
         sa.func.coalesce(sa.func.sum(sa.case((revised, 1), else_=0)), 0),
     ).select_from(table.join(staging, same_key))).one()
     n_matched, n_changed, n_revised = (int(x) for x in matched)
-    if n_changed or total > n_matched:
-        stamps = dict(merge.stamps(conn))
+    stamps = merge.stamps
     if n_revised and merge.keep_revisions is not None:
         merge.keep_revisions(conn, same_key, revised)
     if n_changed:

@@ -42,14 +42,12 @@ class SeriesKeys:
     connection of its own beside the save's, so a save holds two at once (SQLAlchemy's
     default pool of 5 + 10 overflow serves seven saves at once in one process)."""
 
-    def __init__(self, engine: sa.Engine, constants: dict[str, int] | None = None) -> None:
+    def __init__(self, engine: sa.Engine) -> None:
         self.engine = engine
-        self.constants = constants or {}  # columns of the same value on every row
         self.known: dict[Pair, int] | None = None
 
     def keyed(self, batch: dict[str, Any]) -> dict[str, Any]:
-        """The batch with `id` and `series_id` columns in place of `measure_id` and `area`,
-        and the constant columns."""
+        """The batch with `id` and `series_id` columns in place of `measure_id` and `area`."""
         columns = dict(batch)
         measure_codes, measures = _encoded(columns.pop("measure_id"))
         area_codes, areas = _encoded(columns.pop("area"))
@@ -59,9 +57,7 @@ class SeriesKeys:
                  for code in distinct.tolist()]
         series = np.asarray(self.ids(pairs), dtype=np.int64)[inverse]
         ids = series * SERIES_SPAN + _ordinals(columns["period_end"])
-        constant = {name: pa.array(np.full(len(ids), value, dtype=np.int64))
-                    for name, value in self.constants.items()}
-        return {"id": pa.array(ids), "series_id": pa.array(series), **columns, **constant}
+        return {"id": pa.array(ids), "series_id": pa.array(series), **columns}
 
     def ids(self, pairs: Sequence[Pair]) -> list[int]:
         """The series id of each pair, in order, adding those not yet stored."""

@@ -33,7 +33,7 @@ from alerting.model.memory import collector_paused
 from alerting.model.records import CaseRecord, ObservationExtras, ObservationRecord, RiskRecord
 from alerting.store import migrate
 from alerting.store.batches import ObservationColumns
-from alerting.store.bulk import Columns, lock_for_save, staged
+from alerting.store.bulk import Columns, lock_for_save, staged, with_constants
 from alerting.store.events import EventStore
 from alerting.store.figures import FiguresStore
 from alerting.store.handling import HandlingStore
@@ -131,10 +131,8 @@ class Store(NoticeStore, ServiceStore, HandlingStore, FiguresStore, EventStore):
                 source=source, loaded_at=now)).inserted_primary_key
             assert key is not None  # an INSERT of one row has one
             load_id = int(key[0])
-        series = SeriesKeys(self.engine, {"load_id": load_id, "revision": 1})
-
-        def stamps(_conn: sa.Connection) -> dict[str, sa.ColumnElement[Any]]:
-            return {"load_id": sa.literal(load_id, sa.Integer)}
+        series = SeriesKeys(self.engine)
+        stamps = {"load_id": sa.literal(load_id, sa.Integer)}
 
         def keep_revisions(conn: sa.Connection, same_key: sa.ColumnElement[bool],
                            revised: sa.ColumnElement[bool]) -> None:
@@ -152,8 +150,9 @@ class Store(NoticeStore, ServiceStore, HandlingStore, FiguresStore, EventStore):
 
         counts = None
         try:
-            counts = self._upsert(observation_values, ("id",),
-                                  (series.keyed(b.as_columns()) for b in batches), stamps,
+            keyed = (with_constants(series.keyed(b.as_columns()), load_id=load_id, revision=1)
+                     for b in batches)
+            counts = self._upsert(observation_values, ("id",), keyed, stamps,
                                   revised_by=("value", "target"), keep_revisions=keep_revisions,
                                   given_by_key=("series_id", "period_end"),
                                   staged_stamps=("load_id", "revision"), fresh_key="id")
@@ -215,9 +214,8 @@ class Store(NoticeStore, ServiceStore, HandlingStore, FiguresStore, EventStore):
 
     def _stamped(self, source: str) -> Stamps:
         """Rows stamped in place with their source and load time."""
-        now = self.clock()
-        return lambda _conn: {"source": sa.literal(source, sa.Text),
-                              "loaded_at": sa.literal(now, sa.DateTime(timezone=True))}
+        return {"source": sa.literal(source, sa.Text),
+                "loaded_at": sa.literal(self.clock(), sa.DateTime(timezone=True))}
 
     def _upsert(self, table: sa.Table, key: Sequence[str], batches: Iterable[Columns],
                 stamps: Stamps, *, revised_by: Sequence[str] = (),
